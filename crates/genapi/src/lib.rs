@@ -32,6 +32,7 @@ mod node;
 mod nodemap;
 pub mod persist;
 mod port;
+mod xml;
 
 pub use access::{
     AccessMode, Cachable, DisplayNotation, Endianness, Representation, Slope, Visibility,

@@ -12,15 +12,15 @@
 //! - each `StructEntry` of a `StructReg` becomes a MaskedIntReg carrying the
 //!   StructReg's elements, overridden by its own.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use roxmltree::{Document, Node as XmlNode};
+use crate::xml::{Doc, Node as XmlNode};
 
 use crate::access::{
     AccessMode, Cachable, DisplayNotation, Endianness, Representation, Slope, Visibility,
 };
 use crate::error::{LoadError, LoadWarning};
-use crate::formula::{Formula, Num};
+use crate::formula::{Formula, Mode, Num};
 use crate::node::{
     AddrPart, ConverterDef, Expr, FloatDef, Initial, IntDef, IntRegDef, Kind, Node, NodeId, NumRef,
     RegDef, ValueSrc, VarSrc,
@@ -57,21 +57,24 @@ pub(crate) struct Loaded {
 
 /// Loads a description from XML text.
 pub(crate) fn load_xml(text: &str) -> Result<Loaded, LoadError> {
-    let opts = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    let doc = Document::parse_with_options(text, opts).map_err(|e| {
-        let pos = e.pos();
+    // Line numbers by binary search over the newline offsets.
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let doc = Doc::parse(text).map_err(|e| {
+        let (line, column) = line_column(text, &newlines, e.offset);
         LoadError::Xml {
-            line: pos.row,
-            column: pos.col,
-            message: e.to_string(),
+            line,
+            column,
+            message: e.message,
         }
     })?;
-    let root = doc.root_element();
-    if root.tag_name().name() != "RegisterDescription" {
-        return Err(LoadError::NotGenApi(root.tag_name().name().to_string()));
+    let root = doc.root();
+    if root.tag() != "RegisterDescription" {
+        return Err(LoadError::NotGenApi(root.tag().to_string()));
     }
     let attr = |n: &str| root.attribute(n).unwrap_or("").trim().to_string();
     let num = |n: &str| {
@@ -98,9 +101,9 @@ pub(crate) fn load_xml(text: &str) -> Result<Loaded, LoadError> {
         version_guid: attr("VersionGuid"),
     };
     let mut b = Builder {
-        doc: &doc,
-        nodes: Vec::new(),
-        ids: HashMap::new(),
+        newlines,
+        nodes: Vec::with_capacity(8192),
+        ids: HashMap::with_capacity_and_hasher(8192, Default::default()),
         warnings: Vec::new(),
     };
     b.children(root)?;
@@ -140,24 +143,28 @@ pub(crate) fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-struct Builder<'d, 'i> {
-    doc: &'d Document<'i>,
+struct Builder {
+    newlines: Vec<usize>,
     nodes: Vec<Node>,
     ids: HashMap<String, NodeId>,
     warnings: Vec<LoadWarning>,
 }
 
-/// All the text inside an element (CDATA and entity references included), trimmed.
-fn text(n: XmlNode) -> String {
-    let mut s = String::new();
-    for d in n.descendants() {
-        if d.is_text() {
-            if let Some(t) = d.text() {
-                s.push_str(t);
-            }
-        }
-    }
-    s.trim().to_string()
+/// The text of an element (CDATA and entity references included), trimmed.
+fn text<'d>(n: XmlNode<'d, '_>) -> &'d str {
+    n.text()
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_column(text: &str, newlines: &[usize], offset: usize) -> (u32, u32) {
+    let line = newlines.partition_point(|&nl| nl < offset);
+    let start = if line == 0 { 0 } else { newlines[line - 1] + 1 };
+    let column = text
+        .get(start..offset.min(text.len()))
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line as u32 + 1, column as u32)
 }
 
 /// Parses an integer literal as the reference does: decimal or `0x` hex, optional sign.
@@ -288,9 +295,10 @@ const NODE_ELEMENTS: &[&str] = &[
     "AdvFeatureLock",
 ];
 
-impl<'d, 'i> Builder<'d, 'i> {
+impl Builder {
     fn line(&self, n: XmlNode) -> u32 {
-        self.doc.text_pos_at(n.range().start).row
+        let at = n.offset();
+        self.newlines.partition_point(|&nl| nl < at) as u32 + 1
     }
 
     fn warn(&mut self, n: XmlNode, message: String) {
@@ -342,8 +350,8 @@ impl<'d, 'i> Builder<'d, 'i> {
     }
 
     fn children(&mut self, parent: XmlNode) -> Result<(), LoadError> {
-        for c in parent.children().filter(|c| c.is_element()) {
-            let tag = c.tag_name().name();
+        for c in parent.children() {
+            let tag = c.tag();
             if tag == "Group" {
                 self.children(c)?;
             } else if tag == "StructReg" {
@@ -363,7 +371,7 @@ impl<'d, 'i> Builder<'d, 'i> {
             _ => Err(LoadError::BadValue {
                 line: self.line(n),
                 node: String::new(),
-                element: n.tag_name().name().to_string(),
+                element: n.tag().to_string(),
                 value: "missing Name attribute".into(),
             }),
         }
@@ -373,7 +381,7 @@ impl<'d, 'i> Builder<'d, 'i> {
         LoadError::BadValue {
             line: self.line(n),
             node: node.to_string(),
-            element: n.tag_name().name().to_string(),
+            element: n.tag().to_string(),
             value: value.to_string(),
         }
     }
@@ -409,7 +417,7 @@ impl<'d, 'i> Builder<'d, 'i> {
         parent_elem: &str,
         f: &mut Fields,
     ) -> Result<bool, LoadError> {
-        let tag = c.tag_name().name();
+        let tag = c.tag();
         match tag {
             "Extension" | "pBlockPolling" | "pCastAlias" | "Comment" | "IsLinear" | "Default" => {}
             "pError" => {
@@ -420,17 +428,17 @@ impl<'d, 'i> Builder<'d, 'i> {
                 let id = self.node_ref(c, name)?;
                 f.copies.push(id);
             }
-            "ToolTip" => f.tooltip = Some(text(c)),
-            "Description" => f.description = Some(text(c)),
-            "DisplayName" => f.display_name = Some(text(c)),
+            "ToolTip" => f.tooltip = Some(text(c).to_string()),
+            "Description" => f.description = Some(text(c).to_string()),
+            "DisplayName" => f.display_name = Some(text(c).to_string()),
             "Visibility" => {
                 let t = text(c);
                 f.visibility = Some(Visibility::parse(&t).ok_or_else(|| self.bad(c, name, &t))?);
             }
-            "DocuURL" => f.docu_url = Some(text(c)),
+            "DocuURL" => f.docu_url = Some(text(c).to_string()),
             "IsDeprecated" => f.deprecated = parse_bool(&text(c)).unwrap_or(false),
             "Streamable" => f.streamable = parse_bool(&text(c)).unwrap_or(false),
-            "EventID" => f.event_id = Some(text(c)),
+            "EventID" => f.event_id = Some(text(c).to_string()),
             "pIsImplemented" => {
                 let id = self.node_ref(c, name)?;
                 f.is_implemented.push(id)
@@ -462,7 +470,7 @@ impl<'d, 'i> Builder<'d, 'i> {
             }
             "PollingTime" => f.polling_time = Some(self.int(c, name)? as u64),
             "pAlias" => f.alias = Some(self.node_ref(c, name)?),
-            "Value" => f.value = Some(text(c)),
+            "Value" => f.value = Some(text(c).to_string()),
             "pValue" => f.p_value = Some(self.node_ref(c, name)?),
             "pIndex" => {
                 let id = self.node_ref(c, name)?;
@@ -507,14 +515,14 @@ impl<'d, 'i> Builder<'d, 'i> {
             "pMin" => f.min = Some(NumRef::Node(self.node_ref(c, name)?)),
             "pMax" => f.max = Some(NumRef::Node(self.node_ref(c, name)?)),
             "pInc" => f.inc = Some(NumRef::Node(self.node_ref(c, name)?)),
-            "Unit" => f.unit = Some(text(c)),
+            "Unit" => f.unit = Some(text(c).to_string()),
             "Representation" => {
                 let t = text(c);
                 f.representation =
                     Some(Representation::parse(&t).ok_or_else(|| self.bad(c, name, &t))?);
             }
             "DisplayNotation" => {
-                f.notation = match text(c).as_str() {
+                f.notation = match text(c) {
                     "Fixed" => DisplayNotation::Fixed,
                     "Scientific" => DisplayNotation::Scientific,
                     _ => DisplayNotation::Automatic,
@@ -544,7 +552,7 @@ impl<'d, 'i> Builder<'d, 'i> {
             "pLength" => f.length = Some(NumRef::Node(self.node_ref(c, name)?)),
             "pPort" => f.port = Some(self.node_ref(c, name)?),
             "Cachable" => {
-                f.cachable = match text(c).as_str() {
+                f.cachable = match text(c) {
                     "NoCache" => Cachable::NoCache,
                     "WriteAround" => Cachable::WriteAround,
                     _ => Cachable::WriteThrough,
@@ -561,9 +569,9 @@ impl<'d, 'i> Builder<'d, 'i> {
             "Bit" => f.bit = Some(self.int(c, name)? as u32),
             "LSB" => f.lsb = Some(self.int(c, name)? as u32),
             "MSB" => f.msb = Some(self.int(c, name)? as u32),
-            "Formula" => f.formula = Some((text(c), self.line(c))),
-            "FormulaTo" => f.formula_to = Some((text(c), self.line(c))),
-            "FormulaFrom" => f.formula_from = Some((text(c), self.line(c))),
+            "Formula" => f.formula = Some((text(c).to_string(), self.line(c))),
+            "FormulaTo" => f.formula_to = Some((text(c).to_string(), self.line(c))),
+            "FormulaFrom" => f.formula_from = Some((text(c).to_string(), self.line(c))),
             "pVariable" => {
                 let var = c.attribute("Name").unwrap_or("").trim().to_string();
                 let id = self.node_ref(c, name)?;
@@ -618,7 +626,7 @@ impl<'d, 'i> Builder<'d, 'i> {
                 );
             }
             "Slope" => {
-                f.slope = Some(match text(c).as_str() {
+                f.slope = Some(match text(c) {
                     "Increasing" => Slope::Increasing,
                     "Decreasing" => Slope::Decreasing,
                     "Varying" => Slope::Varying,
@@ -637,9 +645,9 @@ impl<'d, 'i> Builder<'d, 'i> {
                 let id = self.node_ref(c, name)?;
                 f.features.push(id)
             }
-            "Symbolic" => f.symbolic = Some(text(c)),
+            "Symbolic" => f.symbolic = Some(text(c).to_string()),
             "NumericValue" => f.numeric = parse_float(&text(c)),
-            "ChunkID" => f.chunk_id = Some(text(c)),
+            "ChunkID" => f.chunk_id = Some(text(c).to_string()),
             "SwapEndianess" => f.swap_endianness = parse_bool(&text(c)).unwrap_or(false),
             "Sign " => {}
             _ => return Ok(false),
@@ -655,12 +663,12 @@ impl<'d, 'i> Builder<'d, 'i> {
         f: &mut Fields,
         skip_entries: bool,
     ) -> Result<(), LoadError> {
-        for c in n.children().filter(|c| c.is_element()) {
-            if skip_entries && c.tag_name().name() == "StructEntry" {
+        for c in n.children() {
+            if skip_entries && c.tag() == "StructEntry" {
                 continue;
             }
             if !self.field(c, name, elem, f)? {
-                let tag = c.tag_name().name().to_string();
+                let tag = c.tag().to_string();
                 self.warn(c, format!("node '{name}': unknown element <{tag}> ignored"));
             }
         }
@@ -711,10 +719,7 @@ impl<'d, 'i> Builder<'d, 'i> {
         let mut base = Fields::default();
         let label = n.attribute("Comment").unwrap_or("StructReg").to_string();
         self.fields(n, &label, "StructReg", &mut base, true)?;
-        for e in n
-            .children()
-            .filter(|c| c.is_element() && c.tag_name().name() == "StructEntry")
-        {
+        for e in n.children().filter(|c| c.tag() == "StructEntry") {
             let name = self.name_of(e)?;
             self.reserve(&name, self.line(e))?;
             let mut f = base.clone();
@@ -794,6 +799,7 @@ impl<'d, 'i> Builder<'d, 'i> {
         src: &(String, u32),
         vars: &[(String, NodeId)],
         converted: Option<&str>,
+        mode: Mode,
     ) -> Result<Expr, LoadError> {
         let (text, line) = src;
         let known = |id: &str| -> bool {
@@ -805,11 +811,15 @@ impl<'d, 'i> Builder<'d, 'i> {
                 None => false,
             }
         };
-        let formula = Formula::parse(text, &known).map_err(|e| LoadError::Formula {
-            line: *line,
-            node: owner.to_string(),
-            source: e,
-        })?;
+        // Compiled for the node's own mode; a formula only the other mode accepts
+        // still loads and fails when read, as in the reference.
+        let formula = Formula::parse_mode(text, mode, &known)
+            .or_else(|_| Formula::parse(text, &known))
+            .map_err(|e| LoadError::Formula {
+                line: *line,
+                node: owner.to_string(),
+                source: e,
+            })?;
         let mut bound = Vec::with_capacity(formula.variables().len());
         for var in formula.variables() {
             let var: &str = var;
@@ -860,7 +870,7 @@ impl<'d, 'i> Builder<'d, 'i> {
 
     /// Builds one node element; `rename` gives the name of an embedded node.
     fn node(&mut self, n: XmlNode, rename: Option<String>) -> Result<NodeId, LoadError> {
-        let elem = n.tag_name().name();
+        let elem = n.tag();
         let name = match rename {
             Some(r) => r,
             None => self.name_of(n)?,
@@ -975,7 +985,12 @@ impl<'d, 'i> Builder<'d, 'i> {
                     .formula
                     .clone()
                     .ok_or_else(|| self.bad(n, &name, "missing <Formula>"))?;
-                let expr = self.expr(&name, &src, &vars, None)?;
+                let mode = if elem == "SwissKnife" {
+                    Mode::Float
+                } else {
+                    Mode::Int
+                };
+                let expr = self.expr(&name, &src, &vars, None, mode)?;
                 if elem == "SwissKnife" {
                     Kind::SwissKnife {
                         expr,
@@ -1002,9 +1017,10 @@ impl<'d, 'i> Builder<'d, 'i> {
                 let value = f
                     .p_value
                     .ok_or_else(|| self.bad(n, &name, "missing <pValue>"))?;
-                let to = self.expr(&name, &to_src, &vars, Some("FROM"))?;
-                let from = self.expr(&name, &from_src, &vars, Some("TO"))?;
                 let int = elem == "IntConverter";
+                let mode = if int { Mode::Int } else { Mode::Float };
+                let to = self.expr(&name, &to_src, &vars, Some("FROM"), mode)?;
+                let from = self.expr(&name, &from_src, &vars, Some("TO"), mode)?;
                 for (suffix, e) in [("_ConvertTo", &to), ("_ConvertFrom", &from)] {
                     let kind = if int {
                         Kind::IntSwissKnife {

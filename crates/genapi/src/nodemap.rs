@@ -1,6 +1,6 @@
 //! The node map: a loaded description with its state, and typed access by name.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::access::{AccessMode, Cachable, Representation, Visibility};
 use crate::error::{Error, LoadError, LoadWarning, Result};
@@ -155,7 +155,7 @@ impl NodeMap {
             }
         }
         // Registers at the same fixed address see each other's writes.
-        let mut by_addr: HashMap<(Option<NodeId>, i64), Vec<NodeId>> = HashMap::new();
+        let mut by_addr: HashMap<(Option<NodeId>, i64), Vec<NodeId>> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
             if let Some(reg) = node.kind.reg() {
                 let mut addr = 0i64;
