@@ -492,7 +492,6 @@ impl NodeMap {
                 VarSrc::Max(n) => self.max(n)?,
                 VarSrc::Inc(n) => self.inc(n)?,
                 VarSrc::Entry(_, e) => self.value(e)?,
-                VarSrc::Const(c) => c,
                 VarSrc::Converted => converted.unwrap_or(Num::Int(0)),
             };
         }

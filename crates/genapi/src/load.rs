@@ -20,7 +20,7 @@ use crate::access::{
     AccessMode, Cachable, DisplayNotation, Endianness, Representation, Slope, Visibility,
 };
 use crate::error::{LoadError, LoadWarning};
-use crate::formula::{Formula, Mode, Num};
+use crate::formula::{Formula, Mode};
 use crate::node::{
     AddrPart, ConverterDef, Expr, FloatDef, Initial, IntDef, IntRegDef, Kind, Node, NodeId, NumRef,
     RegDef, ValueSrc, VarSrc,
@@ -265,7 +265,6 @@ struct Fields {
     symbolic: Option<String>,
     numeric: Option<f64>,
     chunk_id: Option<String>,
-    swap_endianness: bool,
 }
 
 const NODE_ELEMENTS: &[&str] = &[
@@ -388,17 +387,17 @@ impl Builder {
 
     fn int(&self, n: XmlNode, node: &str) -> Result<i64, LoadError> {
         let t = text(n);
-        parse_int(&t).ok_or_else(|| self.bad(n, node, &t))
+        parse_int(t).ok_or_else(|| self.bad(n, node, t))
     }
 
     fn int_or_float(&self, n: XmlNode, node: &str) -> Result<NumRef, LoadError> {
         let t = text(n);
-        if let Some(v) = parse_int(&t) {
+        if let Some(v) = parse_int(t) {
             return Ok(NumRef::Int(v));
         }
-        parse_float(&t)
+        parse_float(t)
             .map(NumRef::Float)
-            .ok_or_else(|| self.bad(n, node, &t))
+            .ok_or_else(|| self.bad(n, node, t))
     }
 
     fn node_ref(&mut self, n: XmlNode, node: &str) -> Result<NodeId, LoadError> {
@@ -406,7 +405,7 @@ impl Builder {
         if t.is_empty() {
             return Err(self.bad(n, node, ""));
         }
-        Ok(self.id(&t))
+        Ok(self.id(t))
     }
 
     /// Reads one child element of a node into `f`; false when the element is unknown.
@@ -433,11 +432,11 @@ impl Builder {
             "DisplayName" => f.display_name = Some(text(c).to_string()),
             "Visibility" => {
                 let t = text(c);
-                f.visibility = Some(Visibility::parse(&t).ok_or_else(|| self.bad(c, name, &t))?);
+                f.visibility = Some(Visibility::parse(t).ok_or_else(|| self.bad(c, name, t))?);
             }
             "DocuURL" => f.docu_url = Some(text(c).to_string()),
-            "IsDeprecated" => f.deprecated = parse_bool(&text(c)).unwrap_or(false),
-            "Streamable" => f.streamable = parse_bool(&text(c)).unwrap_or(false),
+            "IsDeprecated" => f.deprecated = parse_bool(text(c)).unwrap_or(false),
+            "Streamable" => f.streamable = parse_bool(text(c)).unwrap_or(false),
             "EventID" => f.event_id = Some(text(c).to_string()),
             "pIsImplemented" => {
                 let id = self.node_ref(c, name)?;
@@ -453,7 +452,7 @@ impl Builder {
             }
             "ImposedAccessMode" | "AccessMode" => {
                 let t = text(c);
-                let m = AccessMode::parse(&t).ok_or_else(|| self.bad(c, name, &t))?;
+                let m = AccessMode::parse(t).ok_or_else(|| self.bad(c, name, t))?;
                 if tag == "AccessMode" {
                     f.access = Some(m)
                 } else {
@@ -519,7 +518,7 @@ impl Builder {
             "Representation" => {
                 let t = text(c);
                 f.representation =
-                    Some(Representation::parse(&t).ok_or_else(|| self.bad(c, name, &t))?);
+                    Some(Representation::parse(t).ok_or_else(|| self.bad(c, name, t))?);
             }
             "DisplayNotation" => {
                 f.notation = match text(c) {
@@ -646,9 +645,9 @@ impl Builder {
                 f.features.push(id)
             }
             "Symbolic" => f.symbolic = Some(text(c).to_string()),
-            "NumericValue" => f.numeric = parse_float(&text(c)),
+            "NumericValue" => f.numeric = parse_float(text(c)),
             "ChunkID" => f.chunk_id = Some(text(c).to_string()),
-            "SwapEndianess" => f.swap_endianness = parse_bool(&text(c)).unwrap_or(false),
+            "SwapEndianess" => {}
             "Sign " => {}
             _ => return Ok(false),
         }
@@ -1053,7 +1052,6 @@ impl Builder {
             }
             "Port" => Kind::Port {
                 chunk_id: f.chunk_id.clone(),
-                swap_endianness: f.swap_endianness,
             },
             _ => {
                 self.warn(n, format!("unknown node element <{elem}> ignored"));

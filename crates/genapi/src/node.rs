@@ -61,7 +61,6 @@ pub(crate) enum VarSrc {
     Inc(NodeId),
     /// The integer value of the named entry of an enumeration.
     Entry(NodeId, NodeId),
-    Const(crate::formula::Num),
     /// A converter's `TO` or `FROM`: the value being converted.
     Converted,
 }
@@ -181,7 +180,6 @@ pub(crate) enum Kind {
     Register(RegDef),
     Port {
         chunk_id: Option<String>,
-        swap_endianness: bool,
     },
 }
 
@@ -407,7 +405,7 @@ impl Node {
                         out.push(*n);
                         out.push(*e);
                     }
-                    VarSrc::Const(_) | VarSrc::Converted => {}
+                    VarSrc::Converted => {}
                 }
             }
         }

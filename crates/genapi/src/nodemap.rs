@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::access::{AccessMode, Cachable, Representation, Visibility};
+use crate::access::{AccessMode, Cachable, DisplayNotation, Representation, Visibility};
 use crate::error::{Error, LoadError, LoadWarning, Result};
 use crate::eval::{self, num_to_f64, num_to_i64, State};
 use crate::formula::Num;
@@ -74,6 +74,10 @@ pub struct NodeInfo<'a> {
     pub streamable: bool,
     /// The event that updates it, for event nodes.
     pub event_id: Option<&'a str>,
+    /// How a float should be printed.
+    pub display_notation: Option<DisplayNotation>,
+    /// How many digits a float should be printed with.
+    pub display_precision: Option<i64>,
 }
 
 /// One entry of an enumeration.
@@ -87,6 +91,8 @@ pub struct EnumEntry {
     pub access: AccessMode,
     /// Its display name.
     pub display_name: String,
+    /// The number it stands for, when the description gives one (`NumericValue`).
+    pub numeric: Option<f64>,
 }
 
 impl NodeMap {
@@ -316,6 +322,14 @@ impl NodeMap {
             deprecated: n.deprecated,
             streamable: n.streamable,
             event_id: n.event_id.as_deref(),
+            display_notation: match &n.kind {
+                Kind::Float(d) => Some(d.notation),
+                _ => None,
+            },
+            display_precision: match &n.kind {
+                Kind::Float(d) => d.precision,
+                _ => None,
+            },
         })
     }
 
@@ -444,7 +458,9 @@ impl NodeMap {
             let access = self.access(e)?;
             let n = &self.nodes[e as usize];
             if let Kind::EnumEntry {
-                value, symbolic, ..
+                value,
+                symbolic,
+                numeric,
             } = &n.kind
             {
                 out.push(EnumEntry {
@@ -452,6 +468,7 @@ impl NodeMap {
                     value: *value,
                     access,
                     display_name: n.display_name.clone().unwrap_or_else(|| symbolic.clone()),
+                    numeric: *numeric,
                 });
             }
         }

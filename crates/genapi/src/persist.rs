@@ -5,8 +5,8 @@
 //! # {05D8C294-F295-4dfb-9D01-096BD04049F4}
 //! # GenApi persistence file (version 3.1.0)
 //! # Device = Vendor::Model -- ...
-//! ExposureTime	5000
-//! TriggerMode	{TriggerSelector=FrameStart}	On
+//! ExposureTime<TAB>5000
+//! TriggerMode<TAB>{TriggerSelector=FrameStart}<TAB>On
 //! ```
 //!
 //! One feature per line: name, a tab, the value; a feature that depends on
@@ -253,10 +253,11 @@ impl NodeMap {
                 continue;
             }
             // Every combination of the selectors' values.
-            let originals: Vec<Option<String>> = selectors
-                .iter()
-                .map(|&s| self.value_text(&self.name(s).to_string()).ok())
-                .collect();
+            let mut originals: Vec<Option<String>> = Vec::with_capacity(selectors.len());
+            for &s in &selectors {
+                let sname = self.name(s).to_owned();
+                originals.push(self.value_text(&sname).ok());
+            }
             let values: Vec<Vec<String>> =
                 selectors.iter().map(|&s| self.selector_values(s)).collect();
             let mut idx = vec![0usize; selectors.len()];
