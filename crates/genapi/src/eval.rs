@@ -481,13 +481,7 @@ impl NodeMap {
         };
         for (k, v) in expr.vars.iter().enumerate() {
             slots[k] = match *v {
-                VarSrc::Value(n) => {
-                    if let Kind::Boolean { .. } = self.nodes[n as usize].kind {
-                        Num::Int(self.boolean_value(n)? as i64)
-                    } else {
-                        self.value(n)?
-                    }
-                }
+                VarSrc::Value(n) => self.var_value(n)?,
                 VarSrc::Min(n) => self.min(n)?,
                 VarSrc::Max(n) => self.max(n)?,
                 VarSrc::Inc(n) => self.inc(n)?,
@@ -495,10 +489,24 @@ impl NodeMap {
                 VarSrc::Converted => converted.unwrap_or(Num::Int(0)),
             };
         }
+        for &n in &expr.unused {
+            let v = self.var_value(n)?;
+            if mode == Mode::Int {
+                self.to_int(id, v)?;
+            }
+        }
         expr.formula.eval(mode, slots).map_err(|e| Error::Formula {
             name: self.name(id).to_string(),
             source: e,
         })
+    }
+
+    /// The value of a formula variable (a Boolean counts as 0 or 1).
+    fn var_value(&mut self, n: NodeId) -> Result<Num> {
+        if let Kind::Boolean { .. } = self.nodes[n as usize].kind {
+            return Ok(Num::Int(self.boolean_value(n)? as i64));
+        }
+        self.value(n)
     }
 
     pub(crate) fn boolean_value(&mut self, id: NodeId) -> Result<bool> {

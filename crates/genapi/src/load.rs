@@ -801,15 +801,10 @@ impl Builder {
         mode: Mode,
     ) -> Result<Expr, LoadError> {
         let (text, line) = src;
-        let known = |id: &str| -> bool {
-            if Some(id) == converted || vars.iter().any(|(v, _)| v == id) {
-                return true;
-            }
-            match id.split_once('.') {
-                Some((base, _)) => vars.iter().any(|(v, _)| v == base),
-                None => false,
-            }
-        };
+        // A formula names variables exactly as declared; a declared name may
+        // carry a suffix (`X.Min`) that selects a property of the node.
+        let known =
+            |id: &str| -> bool { Some(id) == converted || vars.iter().any(|(v, _)| v == id) };
         // Compiled for the node's own mode; a formula only the other mode accepts
         // still loads and fails when read, as in the reference.
         let formula = Formula::parse_mode(text, mode, &known)
@@ -826,18 +821,13 @@ impl Builder {
                 bound.push(VarSrc::Converted);
                 continue;
             }
-            if let Some((_, id)) = vars.iter().find(|(v, _)| v == var) {
-                bound.push(VarSrc::Value(*id));
-                continue;
-            }
-            let (base, suffix) = var.split_once('.').unwrap_or((var, ""));
-            let id = vars.iter().find(|(v, _)| v == base).map(|(_, id)| *id);
-            let Some(id) = id else {
+            let Some(&(_, id)) = vars.iter().find(|(v, _)| v == var) else {
                 return Err(LoadError::UnknownNode {
                     node: owner.to_string(),
                     target: var.to_string(),
                 });
             };
+            let suffix = var.split_once('.').map(|(_, s)| s).unwrap_or("Value");
             let v = match suffix {
                 "Value" => VarSrc::Value(id),
                 "Min" => VarSrc::Min(id),
@@ -851,19 +841,29 @@ impl Builder {
                     );
                     VarSrc::Entry(id, self.id(&entry))
                 }
-                _ => {
-                    return Err(LoadError::UnknownNode {
+                other => {
+                    return Err(LoadError::BadValue {
+                        line: *line,
                         node: owner.to_string(),
-                        target: var.to_string(),
+                        element: "pVariable".into(),
+                        value: format!("{var}: unknown extension '.{other}' (expected .Value, .Min, .Max, .Inc or .Entry.<name>)"),
                     })
                 }
             };
             bound.push(v);
         }
+        // The reference reads every declared variable, used or not.
+        let used: Vec<&str> = formula.variables().iter().map(String::as_str).collect();
+        let unused = vars
+            .iter()
+            .filter(|(v, _)| !used.contains(&v.as_str()))
+            .map(|(_, id)| *id)
+            .collect();
         Ok(Expr {
             formula,
             vars: bound,
             declared: vars.iter().map(|(_, id)| *id).collect(),
+            unused,
         })
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct Expr {
     pub vars: Vec<VarSrc>,
     /// Every declared pVariable, used in the formula or not: their access modes restrict the node's.
     pub declared: Vec<NodeId>,
+    /// Declared variables the formula does not use: still read, as the reference does.
+    pub unused: Vec<NodeId>,
 }
 
 #[derive(Debug, Clone)]
