@@ -273,6 +273,7 @@ impl NodeMap {
                 self.access(c.value)?
             }
             Kind::Category { .. } | Kind::EnumEntry { .. } => AccessMode::RO,
+            Kind::ConfKey { rom, .. } => self.access(*rom)?.combine(AccessMode::RO),
             Kind::Port { chunk_id, .. } => match self.port_index(id) {
                 Some(_) => AccessMode::RW,
                 // Not connected: a chunk port waits for a buffer (NA); any other is absent (NI).
@@ -456,6 +457,20 @@ impl NodeMap {
                 self.eval_expr(id, &c.from, mode, Some(x))
             }
             Kind::EnumEntry { value, .. } => Ok(Num::Int(*value)),
+            Kind::ConfKey {
+                rom,
+                key,
+                text: false,
+            } => {
+                let (rom, key) = (*rom, *key);
+                let bytes = self.reg_bytes(rom)?;
+                rom_entry(&bytes, key)
+                    .map(|(_, v)| Num::Int(i64::from(v)))
+                    .ok_or_else(|| Error::BadRegister {
+                        name: self.name(id).to_string(),
+                        reason: format!("the configuration ROM has no key {key:#04x}"),
+                    })
+            }
             _ => Err(Error::WrongType {
                 name: self.name(id).to_string(),
                 expected: "a node with a numeric value",
@@ -614,6 +629,11 @@ impl NodeMap {
                 Ok(Num::Int(int_range(width, signed, b)))
             }
             Kind::IntSwissKnife { .. } => Ok(Num::Int(b.int_default())),
+            Kind::ConfKey { .. } => Ok(Num::Int(match b {
+                Bound::Min => 0,
+                Bound::Max => 0xFF_FFFF,
+                Bound::Inc => 1,
+            })),
             Kind::FloatReg { reg, .. } => {
                 // A 4-byte register holds a single-precision float.
                 let len = reg.length;
@@ -833,6 +853,34 @@ impl NodeMap {
             reason: format!("a float register of {} bytes", bytes.len()),
         })
     }
+}
+
+/// Finds `key` in the root directory of an IEEE 1212 configuration ROM
+/// (big-endian quadlets: bus info block, then the root directory of
+/// key:8 / value:24 entries). Returns the entry's byte position and value.
+pub(crate) fn rom_entry(rom: &[u8], key: u8) -> Option<(usize, u32)> {
+    let quad = |i: usize| -> Option<u32> {
+        let b = rom.get(i * 4..i * 4 + 4)?;
+        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let info_len = (quad(0)? >> 24) as usize;
+    let root = 1 + info_len;
+    let entries = (quad(root)? >> 16) as usize;
+    (root + 1..=root + entries).find_map(|q| {
+        let e = quad(q)?;
+        ((e >> 24) as u8 == key).then_some((q * 4, e & 0xFF_FFFF))
+    })
+}
+
+/// The text of a textual-descriptor leaf that the entry at `entry_pos` points to.
+pub(crate) fn rom_text(rom: &[u8], entry_pos: usize, offset: u32) -> Option<Vec<u8>> {
+    let leaf = entry_pos.checked_add((offset as usize).checked_mul(4)?)?;
+    let header = rom.get(leaf..leaf + 4)?;
+    let quads = u16::from_be_bytes([header[0], header[1]]) as usize;
+    // Two quadlets of descriptor type / specifier and language, then the text.
+    let text = rom.get(leaf + 12..leaf + 4 + quads * 4)?;
+    let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    Some(text[..end].to_vec())
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -265,6 +265,8 @@ struct Fields {
     symbolic: Option<String>,
     numeric: Option<f64>,
     chunk_id: Option<String>,
+    parser: Option<NodeId>,
+    key: Option<u8>,
 }
 
 const NODE_ELEMENTS: &[&str] = &[
@@ -647,7 +649,14 @@ impl Builder {
             "Symbolic" => f.symbolic = Some(text(c).to_string()),
             "NumericValue" => f.numeric = parse_float(text(c)),
             "ChunkID" => f.chunk_id = Some(text(c).to_string()),
-            "SwapEndianess" => {}
+            "SwapEndianess" | "FeatureID" | "Timeout" => {}
+            // Inside a ConfRom these only list the keys it holds.
+            "TextDesc" | "IntKey" if parent_elem == "ConfRom" => {}
+            "p1212Parser" => f.parser = Some(self.node_ref(c, name)?),
+            "Key" => {
+                let v = self.int(c, name)?;
+                f.key = Some(u8::try_from(v).map_err(|_| self.bad(c, name, text(c)))?);
+            }
             "Sign " => {}
             _ => return Ok(false),
         }
@@ -923,7 +932,15 @@ impl Builder {
                     precision: f.precision,
                 })
             }
-            "IntReg" | "ConfRom" | "IntKey" | "AdvFeatureLock" | "SmartFeature" => {
+            "ConfRom" => Kind::Register(self.reg_def(n, &name, &f)?),
+            "TextDesc" | "IntKey" => Kind::ConfKey {
+                rom: f
+                    .parser
+                    .ok_or_else(|| self.bad(n, &name, "missing <p1212Parser>"))?,
+                key: f.key.ok_or_else(|| self.bad(n, &name, "missing <Key>"))?,
+                text: elem == "TextDesc",
+            },
+            "IntReg" | "AdvFeatureLock" | "SmartFeature" => {
                 if f.length.is_none() {
                     f.length = Some(NumRef::Int(if elem == "SmartFeature" { 8 } else { 4 }));
                 }
@@ -936,7 +953,7 @@ impl Builder {
                 unit: f.unit.clone(),
                 representation: f.representation,
             },
-            "StringReg" | "TextDesc" => Kind::StringReg(self.reg_def(n, &name, &f)?),
+            "StringReg" => Kind::StringReg(self.reg_def(n, &name, &f)?),
             "Register" => Kind::Register(self.reg_def(n, &name, &f)?),
             "String" => {
                 let value = self.value_src(&f);

@@ -183,6 +183,12 @@ pub(crate) enum Kind {
     Port {
         chunk_id: Option<String>,
     },
+    /// An entry of an IEEE 1212 configuration ROM (IIDC `IntKey` / `TextDesc`).
+    ConfKey {
+        rom: NodeId,
+        key: u8,
+        text: bool,
+    },
 }
 
 impl Kind {
@@ -203,6 +209,8 @@ impl Kind {
             Kind::Command { .. } => Interface::Command,
             Kind::String { .. } | Kind::StringReg(_) => Interface::String,
             Kind::Register(_) => Interface::Register,
+            Kind::ConfKey { text: true, .. } => Interface::String,
+            Kind::ConfKey { text: false, .. } => Interface::Integer,
             Kind::Category { .. } => Interface::Category,
             Kind::Port { .. } => Interface::Port,
             Kind::Base | Kind::Placeholder => Interface::Base,
@@ -241,6 +249,8 @@ impl Kind {
             Kind::StringReg(_) => "StringReg",
             Kind::Register(_) => "Register",
             Kind::Port { .. } => "Port",
+            Kind::ConfKey { text: true, .. } => "TextDesc",
+            Kind::ConfKey { text: false, .. } => "IntKey",
         }
     }
 }
@@ -437,6 +447,7 @@ impl Node {
                 out.extend(entries);
             }
             Kind::Boolean { value, .. } | Kind::String { value } => src(out, value),
+            Kind::ConfKey { rom, .. } => out.push(*rom),
             Kind::Command { value, command } => {
                 src(out, value);
                 num(out, &Some(*command));

@@ -630,6 +630,16 @@ impl NodeMap {
             Kind::String {
                 value: ValueSrc::Node(n),
             } => self.string_value(n),
+            Kind::ConfKey { rom, key, .. } => self.reg_bytes(rom).and_then(|bytes| {
+                eval::rom_entry(&bytes, key)
+                    .and_then(|(pos, offset)| eval::rom_text(&bytes, pos, offset))
+                    .ok_or_else(|| Error::BadRegister {
+                        name: self.name(id).to_string(),
+                        reason: format!(
+                            "the configuration ROM has no text leaf for key {key:#04x}"
+                        ),
+                    })
+            }),
             _ => match &self.state[id as usize].own {
                 Initial::Str(s) => Ok(s.clone().into_bytes()),
                 _ => Ok(Vec::new()),
