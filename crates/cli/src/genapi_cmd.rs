@@ -56,9 +56,10 @@ pub struct FeaturesArgs {
     /// Show the features of this user level and below.
     #[arg(long, value_enum, default_value = "guru")]
     level: Level,
-    /// Seed of the synthetic register space the values are read from.
-    #[arg(long, value_parser = parse_seed, default_value = "0")]
-    seed: u64,
+    /// Read values from the pseudo-random register space of this seed
+    /// (by default every register reads as zero).
+    #[arg(long, value_parser = parse_seed)]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -266,7 +267,7 @@ fn dump(a: &DumpArgs) -> CmdResult {
 
 fn features(a: &FeaturesArgs) -> CmdResult {
     let mut map = load(&a.file)?;
-    connect(&mut map, None, SyntheticPort::new(a.seed, false));
+    connect(&mut map, None, SyntheticPort::new(a.seed.unwrap_or(0), a.seed.is_none()));
     let max = match a.level {
         Level::Beginner => Visibility::Beginner,
         Level::Expert => Visibility::Expert,
