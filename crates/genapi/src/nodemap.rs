@@ -662,6 +662,13 @@ impl NodeMap {
     }
 
     fn set_string_node(&mut self, id: NodeId, value: &str) -> Result<()> {
+        self.enter_node(id)?;
+        let r = self.write_string(id, value);
+        self.leave_node();
+        r
+    }
+
+    fn write_string(&mut self, id: NodeId, value: &str) -> Result<()> {
         let name = self.name(id).to_string();
         let name = name.as_str();
         self.check_writable(id)?;
@@ -832,6 +839,13 @@ impl NodeMap {
 
     /// Checks and writes a number to an Integer, Float, Enumeration or Boolean node.
     pub(crate) fn set_num(&mut self, id: NodeId, v: Num) -> Result<()> {
+        self.enter_node(id)?;
+        let r = self.write_num(id, v);
+        self.leave_node();
+        r
+    }
+
+    fn write_num(&mut self, id: NodeId, v: Num) -> Result<()> {
         self.check_writable(id)?;
         let kind = self.nodes[id as usize].kind.clone();
         match &kind {
