@@ -11,6 +11,7 @@ use crate::node::{
     AddrPart, ConverterDef, Expr, Initial, Kind, NodeId, NumRef, RegDef, ValueSrc, VarSrc,
 };
 use crate::nodemap::NodeMap;
+use std::sync::Arc;
 
 /// How deep node references may nest before evaluation gives up.
 const MAX_DEPTH: u32 = 128;
@@ -173,11 +174,11 @@ impl NodeMap {
     }
 
     fn category_access(&mut self, id: NodeId) -> Result<AccessMode> {
-        let Kind::Category { features } = &self.nodes[id as usize].kind else {
+        let nodes = Arc::clone(&self.nodes);
+        let Kind::Category { features } = &nodes[id as usize].kind else {
             return Ok(AccessMode::RO);
         };
-        let features = features.clone();
-        for f in features {
+        for &f in features {
             if self.access(f)? != AccessMode::NI {
                 return Ok(AccessMode::RO);
             }
@@ -227,7 +228,8 @@ impl NodeMap {
     }
 
     fn base_access(&mut self, id: NodeId) -> Result<AccessMode> {
-        let kind = self.nodes[id as usize].kind.clone();
+        let nodes = Arc::clone(&self.nodes);
+        let kind = &nodes[id as usize].kind;
         let mut deps = Vec::new();
         let base = match &kind {
             Kind::Integer(d) => {
@@ -343,10 +345,12 @@ impl NodeMap {
 
     /// The value of a node as a number, after checking it is readable.
     pub(crate) fn value(&mut self, id: NodeId) -> Result<Num> {
+        // The access mode is checked even for a cached value: it may have
+        // changed without the value changing.
+        self.check_readable(id)?;
         if let Some(v) = self.state[id as usize].num {
             return Ok(v);
         }
-        self.check_readable(id)?;
         self.enter(id)?;
         let r = self.compute_value(id);
         self.leave();
@@ -409,19 +413,13 @@ impl NodeMap {
     }
 
     fn compute_value(&mut self, id: NodeId) -> Result<Num> {
-        let kind = &self.nodes[id as usize].kind;
+        let nodes = Arc::clone(&self.nodes);
+        let kind = &nodes[id as usize].kind;
         match kind {
-            Kind::Integer(d) => {
-                let src = d.value.clone();
-                Ok(Num::Int(num_to_i64(self.src_value(id, &src)?)))
-            }
-            Kind::Float(d) => {
-                let src = d.value.clone();
-                Ok(Num::Float(num_to_f64(self.src_value(id, &src)?)))
-            }
+            Kind::Integer(d) => Ok(Num::Int(num_to_i64(self.src_value(id, &d.value)?))),
+            Kind::Float(d) => Ok(Num::Float(num_to_f64(self.src_value(id, &d.value)?))),
             Kind::Enumeration { value, entries } => {
-                let (src, entries) = (value.clone(), entries.clone());
-                let v = num_to_i64(self.src_value(id, &src)?);
+                let v = num_to_i64(self.src_value(id, value)?);
                 let known = entries.iter().any(|&e| matches!(self.nodes[e as usize].kind, Kind::EnumEntry { value, .. } if value == v));
                 if known {
                     Ok(Num::Int(v))
@@ -433,26 +431,18 @@ impl NodeMap {
                 }
             }
             Kind::Boolean { value, .. } | Kind::Command { value, .. } => {
-                let src = value.clone();
-                Ok(Num::Int(num_to_i64(self.src_value(id, &src)?)))
+                Ok(Num::Int(num_to_i64(self.src_value(id, value)?)))
             }
             Kind::IntReg(_) => self.int_reg_value(id).map(Num::Int),
             Kind::FloatReg { .. } => self.float_reg_value(id).map(Num::Float),
-            Kind::IntSwissKnife { expr, .. } => {
-                let expr = expr.clone();
-                self.eval_expr(id, &expr, Mode::Int, None)
-            }
-            Kind::SwissKnife { expr, .. } => {
-                let expr = expr.clone();
-                self.eval_expr(id, &expr, Mode::Float, None)
-            }
+            Kind::IntSwissKnife { expr, .. } => self.eval_expr(id, expr, Mode::Int, None),
+            Kind::SwissKnife { expr, .. } => self.eval_expr(id, expr, Mode::Float, None),
             Kind::IntConverter(c) | Kind::Converter(c) => {
                 let mode = if matches!(kind, Kind::IntConverter(_)) {
                     Mode::Int
                 } else {
                     Mode::Float
                 };
-                let c = c.clone();
                 let x = self.value(c.value)?;
                 self.eval_expr(id, &c.from, mode, Some(x))
             }
@@ -566,17 +556,14 @@ impl NodeMap {
     }
 
     fn compute_bound(&mut self, id: NodeId, b: Bound) -> Result<Num> {
-        let kind = &self.nodes[id as usize].kind;
+        let nodes = Arc::clone(&self.nodes);
+        let kind = &nodes[id as usize].kind;
         match kind {
             Kind::Integer(d) => {
-                let (given, src, copies) = (
-                    b.pick(d.min, d.max, d.inc),
-                    d.value.clone(),
-                    d.copies.clone(),
-                );
+                let (given, src, copies) = (b.pick(d.min, d.max, d.inc), &d.value, &d.copies);
                 let v = match given {
                     Some(r) => self.num_ref(r)?,
-                    None => match self.src_node(&src)? {
+                    None => match self.src_node(src)? {
                         Some(n)
                             if self.has_range(n)
                                 && !(matches!(b, Bound::Inc)
@@ -591,7 +578,7 @@ impl NodeMap {
                 let mut v = self.to_int(id, v)?;
                 if given.is_none() {
                     // The range is where every copy can follow.
-                    for c in copies {
+                    for &c in copies {
                         if !self.has_range(c) {
                             continue;
                         }
@@ -607,10 +594,10 @@ impl NodeMap {
                 Ok(Num::Int(v))
             }
             Kind::Float(d) => {
-                let (given, src) = (b.pick(d.min, d.max, d.inc), d.value.clone());
+                let (given, src) = (b.pick(d.min, d.max, d.inc), &d.value);
                 let v = match given {
                     Some(r) => self.num_ref(r)?,
-                    None => match self.src_node(&src)? {
+                    None => match self.src_node(src)? {
                         Some(n) if self.has_range(n) => self.bound(n, b)?,
                         _ => Num::Float(b.float_default()),
                     },
@@ -647,8 +634,7 @@ impl NodeMap {
             Kind::SwissKnife { .. } => Ok(Num::Float(b.float_default())),
             Kind::IntConverter(c) | Kind::Converter(c) => {
                 let int = matches!(kind, Kind::IntConverter(_));
-                let c = c.clone();
-                self.converter_bound(id, &c, int, b)
+                self.converter_bound(id, c, int, b)
             }
             _ => Err(Error::WrongType {
                 name: self.name(id).to_string(),
@@ -755,16 +741,16 @@ impl NodeMap {
     }
 
     pub(crate) fn reg_address(&mut self, id: NodeId) -> Result<i64> {
-        let Some(reg) = self.nodes[id as usize].kind.reg() else {
+        let nodes = Arc::clone(&self.nodes);
+        let Some(reg) = nodes[id as usize].kind.reg() else {
             return Err(Error::WrongType {
                 name: self.name(id).to_string(),
                 expected: "a register",
                 actual: self.nodes[id as usize].kind.element(),
             });
         };
-        let parts = reg.address.clone();
         let mut addr: i64 = 0;
-        for p in parts {
+        for &p in &reg.address {
             let term = match p {
                 AddrPart::Const(a) => a,
                 AddrPart::Node(n) => num_to_i64(self.value(n)?),

@@ -387,6 +387,17 @@ impl Builder {
         }
     }
 
+    /// An error in the `<Value>` of node element `n`.
+    fn bad_value(&self, n: XmlNode, node: &str, value: &str) -> LoadError {
+        let child = n.children().find(|c| c.tag() == "Value");
+        LoadError::BadValue {
+            line: self.line(child.unwrap_or(n)),
+            node: node.to_string(),
+            element: "Value".into(),
+            value: value.to_string(),
+        }
+    }
+
     fn int(&self, n: XmlNode, node: &str) -> Result<i64, LoadError> {
         let t = text(n);
         parse_int(t).ok_or_else(|| self.bad(n, node, t))
@@ -690,7 +701,7 @@ impl Builder {
         let mut f = Fields::default();
         self.fields(n, &full, "EnumEntry", &mut f, false)?;
         let value = match &f.value {
-            Some(v) => parse_int(v).ok_or_else(|| self.bad(n, &full, v))?,
+            Some(v) => parse_int(v).ok_or_else(|| self.bad_value(n, &full, v))?,
             None => 0,
         };
         let kind = Kind::EnumEntry {
@@ -899,7 +910,8 @@ impl Builder {
             "Integer" => {
                 let value = self.value_src(&f);
                 if let (ValueSrc::Own, Some(v)) = (&value, &f.value) {
-                    initial = Initial::Int(parse_int(v).ok_or_else(|| self.bad(n, &name, v))?);
+                    initial =
+                        Initial::Int(parse_int(v).ok_or_else(|| self.bad_value(n, &name, v))?);
                 } else if matches!(value, ValueSrc::Own) {
                     initial = Initial::Int(0);
                 }
@@ -916,7 +928,8 @@ impl Builder {
             "Float" => {
                 let value = self.value_src(&f);
                 if let (ValueSrc::Own, Some(v)) = (&value, &f.value) {
-                    initial = Initial::Float(parse_float(v).ok_or_else(|| self.bad(n, &name, v))?);
+                    initial =
+                        Initial::Float(parse_float(v).ok_or_else(|| self.bad_value(n, &name, v))?);
                 } else if matches!(value, ValueSrc::Own) {
                     initial = Initial::Float(0.0);
                 }
@@ -963,7 +976,8 @@ impl Builder {
             "Enumeration" => {
                 let value = self.value_src(&f);
                 if let (ValueSrc::Own, Some(v)) = (&value, &f.value) {
-                    initial = Initial::Int(parse_int(v).ok_or_else(|| self.bad(n, &name, v))?);
+                    initial =
+                        Initial::Int(parse_int(v).ok_or_else(|| self.bad_value(n, &name, v))?);
                 } else if matches!(value, ValueSrc::Own) {
                     initial = Initial::Int(0);
                 }
@@ -980,7 +994,7 @@ impl Builder {
                     let v = match f.value.as_deref().map(str::trim) {
                         Some("true") | Some("True") => on,
                         Some("false") | Some("False") | None => off,
-                        Some(v) => parse_int(v).ok_or_else(|| self.bad(n, &name, v))?,
+                        Some(v) => parse_int(v).ok_or_else(|| self.bad_value(n, &name, v))?,
                     };
                     initial = Initial::Int(v);
                 }

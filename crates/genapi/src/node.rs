@@ -32,7 +32,7 @@ pub(crate) enum ValueSrc {
 }
 
 /// One term of a register's address.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum AddrPart {
     /// `<Address>`.
     Const(i64),

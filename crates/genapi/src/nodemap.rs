@@ -1,5 +1,7 @@
 //! The node map: a loaded description with its state, and typed access by name.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::access::{AccessMode, Cachable, DisplayNotation, Representation, Visibility};
@@ -18,7 +20,8 @@ pub type BoxedPort = Box<dyn Port + Send>;
 /// Reads go through the cache where the description allows it; writes go to
 /// the port and invalidate every node that depends on what was written.
 pub struct NodeMap {
-    pub(crate) nodes: Vec<Node>,
+    /// The definitions, shared so that evaluation can hold one while it updates state.
+    pub(crate) nodes: Arc<[Node]>,
     pub(crate) ids: HashMap<String, NodeId>,
     pub(crate) info: DescriptionInfo,
     pub(crate) warnings: Vec<LoadWarning>,
@@ -194,7 +197,7 @@ impl NodeMap {
             })
             .collect();
         NodeMap {
-            nodes,
+            nodes: nodes.into(),
             ids,
             info,
             warnings,
@@ -572,15 +575,17 @@ impl NodeMap {
     pub fn execute(&mut self, name: &str) -> Result<()> {
         let id = self.typed(name, Interface::Command)?;
         self.check_writable(id)?;
-        let Kind::Command { value, command } = self.nodes[id as usize].kind.clone() else {
+        let nodes = Arc::clone(&self.nodes);
+        let Kind::Command { value, command } = &nodes[id as usize].kind else {
             return Ok(());
         };
+        let command = *command;
         let cv = match command {
             NumRef::Node(n) => num_to_i64(self.value(n)?),
             NumRef::Int(i) => i,
             NumRef::Float(f) => eval::float_to_i64(f),
         };
-        self.write_src(id, &value, Num::Int(cv))?;
+        self.write_src(id, value, Num::Int(cv))?;
         self.changed(id);
         Ok(())
     }
@@ -588,14 +593,16 @@ impl NodeMap {
     /// Whether a command has finished: its register no longer reads back the command value.
     pub fn is_done(&mut self, name: &str) -> Result<bool> {
         let id = self.typed(name, Interface::Command)?;
-        let Kind::Command { value, command } = self.nodes[id as usize].kind.clone() else {
+        let nodes = Arc::clone(&self.nodes);
+        let Kind::Command { value, command } = &nodes[id as usize].kind else {
             return Ok(true);
         };
+        let command = *command;
         let target = match value {
-            ValueSrc::Node(n) => n,
+            ValueSrc::Node(n) => *n,
             _ => return Ok(true),
         };
-        self.invalidate_node(target);
+        self.refresh(target);
         if !self.access(target)?.is_readable() {
             return Ok(true);
         }
@@ -752,11 +759,37 @@ impl NodeMap {
     // ----- caching -----
 
     /// Forgets the cached value of a node and of everything that depends on it.
+    ///
+    /// The registers the node reads are invalidated too, so that the next read
+    /// reaches the device.
     pub fn invalidate(&mut self, name: &str) -> Result<()> {
         let id = self.id(name)?;
-        self.invalidate_node(id);
-        self.changed(id);
+        self.refresh(id);
         Ok(())
+    }
+
+    /// Invalidates a node, every node it reads (down to its registers) and
+    /// every node that depends on any of them.
+    pub(crate) fn refresh(&mut self, id: NodeId) {
+        let nodes = Arc::clone(&self.nodes);
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack = vec![id];
+        let mut refs = Vec::new();
+        while let Some(x) = stack.pop() {
+            // A port is not refreshed: that would refresh every register on it.
+            if matches!(nodes[x as usize].kind, Kind::Port { .. }) || !seen.insert(x) {
+                continue;
+            }
+            refs.clear();
+            nodes[x as usize].references(&mut refs);
+            stack.extend(&refs);
+        }
+        for &x in &seen {
+            self.invalidate_node(x);
+        }
+        for &x in &seen {
+            self.changed(x);
+        }
     }
 
     /// Forgets every cached value.
@@ -777,8 +810,7 @@ impl NodeMap {
                 s.since_poll_ms = s.since_poll_ms.saturating_add(elapsed_ms);
                 if s.since_poll_ms >= period {
                     s.since_poll_ms = 0;
-                    self.invalidate_node(i as NodeId);
-                    self.changed(i as NodeId);
+                    self.refresh(i as NodeId);
                 }
             }
         }
@@ -847,7 +879,8 @@ impl NodeMap {
 
     fn write_num(&mut self, id: NodeId, v: Num) -> Result<()> {
         self.check_writable(id)?;
-        let kind = self.nodes[id as usize].kind.clone();
+        let nodes = Arc::clone(&self.nodes);
+        let kind = &nodes[id as usize].kind;
         match &kind {
             Kind::Integer(_) | Kind::IntReg(_) | Kind::IntConverter(_) => {
                 let x = num_to_i64(v);
@@ -887,18 +920,18 @@ impl NodeMap {
         match kind {
             Kind::Integer(d) => {
                 self.write_src(id, &d.value, v)?;
-                for c in d.copies {
+                for &c in &d.copies {
                     self.write_src(id, &ValueSrc::Node(c), v)?;
                 }
             }
             Kind::Float(d) => {
                 self.write_src(id, &d.value, v)?;
-                for c in d.copies {
+                for &c in &d.copies {
                     self.write_src(id, &ValueSrc::Node(c), v)?;
                 }
             }
             Kind::Enumeration { value, .. } | Kind::Boolean { value, .. } => {
-                self.write_src(id, &value, v)?
+                self.write_src(id, value, v)?
             }
             Kind::IntReg(d) => {
                 let len = self.reg_length(id, d.reg.length)? as usize;
@@ -925,7 +958,7 @@ impl NodeMap {
             } => {
                 let len = self.reg_length(id, reg.length)? as usize;
                 let bytes =
-                    eval::encode_float(len, endianness, num_to_f64(v)).ok_or_else(|| {
+                    eval::encode_float(len, *endianness, num_to_f64(v)).ok_or_else(|| {
                         Error::BadRegister {
                             name: self.name(id).to_string(),
                             reason: format!("a float register of {len} bytes"),

@@ -139,7 +139,7 @@ impl NodeMap {
     fn persisted(&self) -> Vec<NodeId> {
         let any_streamable = self.nodes.iter().any(|n| n.streamable);
         let mut in_category = vec![false; self.nodes.len()];
-        for n in &self.nodes {
+        for n in self.nodes.iter() {
             if let Kind::Category { features } = &n.kind {
                 for &f in features {
                     in_category[f as usize] = true;
@@ -164,7 +164,7 @@ impl NodeMap {
         let mut out = HashSet::new();
         let mut seen = HashSet::new();
         let mut stack: Vec<NodeId> = Vec::new();
-        for n in &self.nodes {
+        for n in self.nodes.iter() {
             stack.extend(&n.is_locked);
             stack.extend(&n.is_available);
         }
@@ -319,6 +319,31 @@ impl NodeMap {
             }
             todo.push((i + 1, l));
         }
+        // Selectors that lines move with {Selector=Entry}: afterwards they go back to
+        // the value the file gives them on a line of their own, or to where they were.
+        let mut moved: Vec<(String, Option<String>)> = Vec::new();
+        for &(_, line) in &todo {
+            let Some((_, rest)) = line.split_once('\t') else {
+                continue;
+            };
+            let Some(inner) = rest
+                .trim_start()
+                .strip_prefix('{')
+                .and_then(|r| r.split_once('}'))
+                .map(|(i, _)| i)
+            else {
+                continue;
+            };
+            for pair in inner.split(',') {
+                if let Some((sel, _)) = pair.split_once('=') {
+                    let sel = sel.trim().to_string();
+                    if !moved.iter().any(|(m, _)| *m == sel) {
+                        let before = self.value_text(&sel).ok();
+                        moved.push((sel, before));
+                    }
+                }
+            }
+        }
         let mut failures = Vec::new();
         for pass in 0..2 {
             failures.clear();
@@ -333,6 +358,29 @@ impl NodeMap {
                 break;
             }
             todo = retry;
+        }
+        for (sel, before) in moved {
+            let own_line = text
+                .lines()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let (name, value) = l.trim_end_matches('\r').split_once('\t')?;
+                    (name.trim() == sel && !value.trim_start().starts_with('{'))
+                        .then(|| (i + 1, value.to_string()))
+                })
+                .last();
+            let (line, value) = match (own_line, before) {
+                (Some((i, v)), _) => (i, v),
+                (None, Some(v)) => (0, v),
+                (None, None) => continue,
+            };
+            if let Err(e) = self.set_value_text(&sel, &value) {
+                failures.push(Failure {
+                    line,
+                    feature: sel,
+                    reason: format!("restoring the selector: {e}"),
+                });
+            }
         }
         failures
     }
