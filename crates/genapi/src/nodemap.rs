@@ -9,7 +9,7 @@ use crate::error::{Error, LoadError, LoadWarning, Result};
 use crate::eval::{self, num_to_f64, num_to_i64, State};
 use crate::formula::Num;
 use crate::load::{self, DescriptionInfo};
-use crate::node::{Initial, Interface, Kind, Node, NodeId, NumRef, ValueSrc};
+use crate::node::{AddrPart, Initial, Interface, Kind, Node, NodeId, NumRef, ValueSrc};
 use crate::port::Port;
 
 /// A port as a node map holds it.
@@ -163,24 +163,31 @@ impl NodeMap {
                 }
             }
         }
-        // Registers at the same fixed address see each other's writes.
-        let mut by_addr: HashMap<(Option<NodeId>, i64), Vec<NodeId>> = HashMap::default();
+        // Registers at the same address on the same port see each other's
+        // writes: the address is the sum of its constant terms and the set of
+        // its node terms (StructReg entries share theirs).
+        type AddrKey = (Option<NodeId>, i64, Vec<(u8, u32, u64)>);
+        let mut by_addr: HashMap<AddrKey, Vec<NodeId>> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
             if let Some(reg) = node.kind.reg() {
-                let mut addr = 0i64;
-                let mut fixed = true;
+                let mut constant = 0i64;
+                let mut terms = Vec::new();
                 for p in &reg.address {
-                    match p {
-                        crate::node::AddrPart::Const(a) => addr = addr.wrapping_add(*a),
-                        _ => fixed = false,
+                    match *p {
+                        AddrPart::Const(a) => constant = constant.wrapping_add(a),
+                        AddrPart::Node(n) => terms.push((0, n, 0)),
+                        AddrPart::Indexed { index, offset } => terms.push(match offset {
+                            NumRef::Int(o) => (1, index, o as u64),
+                            NumRef::Float(f) => (2, index, f.to_bits()),
+                            NumRef::Node(o) => (3, index, u64::from(o)),
+                        }),
                     }
                 }
-                if fixed {
-                    by_addr
-                        .entry((reg.port, addr))
-                        .or_default()
-                        .push(i as NodeId);
-                }
+                terms.sort_unstable();
+                by_addr
+                    .entry((reg.port, constant, terms))
+                    .or_default()
+                    .push(i as NodeId);
             }
         }
         let mut aliases = vec![Vec::new(); n];

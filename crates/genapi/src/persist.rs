@@ -48,6 +48,7 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('\t', "\\t")
         .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 fn unescape(s: &str) -> String {
@@ -58,6 +59,7 @@ fn unescape(s: &str) -> String {
             match it.next() {
                 Some('t') => out.push('\t'),
                 Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
                 Some(o) => out.push(o),
                 None => out.push('\\'),
             }
@@ -431,6 +433,7 @@ mod tests {
             "line\nbreak",
             "back\\slash",
             "\\t literal",
+            "ends in a return\r",
         ] {
             assert_eq!(unescape(&escape(s)), s);
         }

@@ -173,7 +173,10 @@ fn reference_cycles_and_deep_chains_are_errors_not_crashes() {
     // formulas and ranges: each read must end with an error.
     let mut body = String::new();
     for i in 0..2000 {
-        body.push_str(&format!("<Integer Name=\"N{i}\"><pValue>N{}</pValue></Integer>\n", i + 1));
+        body.push_str(&format!(
+            "<Integer Name=\"N{i}\"><pValue>N{}</pValue></Integer>\n",
+            i + 1
+        ));
     }
     body.push_str("<Integer Name=\"N2000\"><Value>5</Value></Integer>\n");
     body.push_str(r#"<Integer Name="A"><pValue>B</pValue></Integer><Integer Name="B"><pValue>A</pValue></Integer>
@@ -181,13 +184,20 @@ fn reference_cycles_and_deep_chains_are_errors_not_crashes() {
         <Integer Name="M"><Value>1</Value><pMin>M</pMin></Integer>
         <String Name="S"><pValue>T</pValue></String><String Name="T"><pValue>S</pValue></String>"#);
     let mut map = NodeMap::from_xml(&description(&body)).unwrap();
-    assert!(matches!(map.integer("N0"), Err(genapi::Error::Recursion(_))));
+    assert!(matches!(
+        map.integer("N0"),
+        Err(genapi::Error::Recursion(_))
+    ));
     assert_eq!(map.integer("N1950").unwrap(), 5, "a chain of 50 is fine");
     for name in ["A", "B", "K"] {
         assert!(map.integer(name).is_err(), "{name}");
         assert!(map.set_integer(name, 1).is_err(), "{name}");
     }
-    assert_eq!(map.integer_min("M").unwrap(), 1, "pMin naming the node itself reads its value");
+    assert_eq!(
+        map.integer_min("M").unwrap(),
+        1,
+        "pMin naming the node itself reads its value"
+    );
     assert!(map.string("S").is_err());
     assert!(map.set_string("S", "x").is_err());
 }
