@@ -267,7 +267,11 @@ fn dump(a: &DumpArgs) -> CmdResult {
 
 fn features(a: &FeaturesArgs) -> CmdResult {
     let mut map = load(&a.file)?;
-    connect(&mut map, None, SyntheticPort::new(a.seed.unwrap_or(0), a.seed.is_none()));
+    connect(
+        &mut map,
+        None,
+        SyntheticPort::new(a.seed.unwrap_or(0), a.seed.is_none()),
+    );
     let max = match a.level {
         Level::Beginner => Visibility::Beginner,
         Level::Expert => Visibility::Expert,
