@@ -232,11 +232,7 @@ impl NodeMap {
         let kind = &nodes[id as usize].kind;
         let mut deps = Vec::new();
         let base = match &kind {
-            Kind::Integer(d) => {
-                Self::num_deps(&mut deps, &[d.min, d.max, d.inc]);
-                self.src_access(&d.value)?
-            }
-            Kind::Float(d) => {
+            Kind::Integer(d) | Kind::Float(d) => {
                 Self::num_deps(&mut deps, &[d.min, d.max, d.inc]);
                 self.src_access(&d.value)?
             }

@@ -42,3 +42,13 @@ pub use load::DescriptionInfo;
 pub use node::Interface;
 pub use nodemap::{BoxedPort, EnumEntry, NodeInfo, NodeMap};
 pub use port::{MemoryPort, Port};
+
+#[cfg(test)]
+mod tests {
+    /// A node map moves to the thread that owns the device connection.
+    #[test]
+    fn node_map_is_send() {
+        fn send<T: Send>() {}
+        send::<crate::NodeMap>();
+    }
+}

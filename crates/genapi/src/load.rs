@@ -22,7 +22,7 @@ use crate::access::{
 use crate::error::{LoadError, LoadWarning};
 use crate::formula::{Formula, Mode};
 use crate::node::{
-    AddrPart, ConverterDef, Expr, FloatDef, Initial, IntDef, IntRegDef, Kind, Node, NodeId, NumRef,
+    AddrPart, ConverterDef, Expr, Initial, IntRegDef, Kind, Node, NodeId, NumRef, NumberDef,
     RegDef, ValueSrc, VarSrc,
 };
 
@@ -599,15 +599,7 @@ impl Builder {
                         NumRef::Int(i) => i,
                         NumRef::Node(_) => 0,
                     };
-                    node.kind = Kind::Integer(IntDef {
-                        value: ValueSrc::Own,
-                        copies: Vec::new(),
-                        min: None,
-                        max: None,
-                        inc: None,
-                        unit: None,
-                        representation: None,
-                    });
+                    node.kind = Kind::Integer(NumberDef::default());
                     node.initial = Initial::Int(iv);
                 } else {
                     let fv = match v {
@@ -615,17 +607,7 @@ impl Builder {
                         NumRef::Int(i) => i as f64,
                         NumRef::Node(_) => 0.0,
                     };
-                    node.kind = Kind::Float(FloatDef {
-                        value: ValueSrc::Own,
-                        copies: Vec::new(),
-                        min: None,
-                        max: None,
-                        inc: None,
-                        unit: None,
-                        representation: None,
-                        notation: DisplayNotation::Automatic,
-                        precision: None,
-                    });
+                    node.kind = Kind::Float(NumberDef::default());
                     node.initial = Initial::Float(fv);
                 }
                 let id = self.define(node)?;
@@ -907,33 +889,23 @@ impl Builder {
             "Category" => Kind::Category {
                 features: f.features.clone(),
             },
-            "Integer" => {
+            "Integer" | "Float" => {
                 let value = self.value_src(&f);
-                if let (ValueSrc::Own, Some(v)) = (&value, &f.value) {
-                    initial =
-                        Initial::Int(parse_int(v).ok_or_else(|| self.bad_value(n, &name, v))?);
-                } else if matches!(value, ValueSrc::Own) {
-                    initial = Initial::Int(0);
+                if matches!(value, ValueSrc::Own) {
+                    let v = f.value.as_deref();
+                    initial = if elem == "Integer" {
+                        Initial::Int(match v {
+                            Some(v) => parse_int(v).ok_or_else(|| self.bad_value(n, &name, v))?,
+                            None => 0,
+                        })
+                    } else {
+                        Initial::Float(match v {
+                            Some(v) => parse_float(v).ok_or_else(|| self.bad_value(n, &name, v))?,
+                            None => 0.0,
+                        })
+                    };
                 }
-                Kind::Integer(IntDef {
-                    value,
-                    copies: f.copies.clone(),
-                    min: f.min,
-                    max: f.max,
-                    inc: f.inc,
-                    unit: f.unit.clone(),
-                    representation: f.representation,
-                })
-            }
-            "Float" => {
-                let value = self.value_src(&f);
-                if let (ValueSrc::Own, Some(v)) = (&value, &f.value) {
-                    initial =
-                        Initial::Float(parse_float(v).ok_or_else(|| self.bad_value(n, &name, v))?);
-                } else if matches!(value, ValueSrc::Own) {
-                    initial = Initial::Float(0.0);
-                }
-                Kind::Float(FloatDef {
+                let def = NumberDef {
                     value,
                     copies: f.copies.clone(),
                     min: f.min,
@@ -943,7 +915,12 @@ impl Builder {
                     representation: f.representation,
                     notation: f.notation,
                     precision: f.precision,
-                })
+                };
+                if elem == "Integer" {
+                    Kind::Integer(def)
+                } else {
+                    Kind::Float(def)
+                }
             }
             "ConfRom" => Kind::Register(self.reg_def(n, &name, &f)?),
             "TextDesc" | "IntKey" => Kind::ConfKey {

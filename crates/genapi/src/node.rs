@@ -17,9 +17,10 @@ pub(crate) enum NumRef {
 }
 
 /// Where a value node (Integer, Float, Boolean, Enumeration, Command) keeps its value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) enum ValueSrc {
     /// Held by the node itself; the description gives the initial value.
+    #[default]
     Own,
     /// Held by another node.
     Node(NodeId),
@@ -76,8 +77,9 @@ pub(crate) struct Expr {
     pub unused: Vec<NodeId>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct IntDef {
+/// An Integer or a Float node: where its value is and what bounds it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NumberDef {
     pub value: ValueSrc,
     /// Nodes every written value is copied to (pValueCopy); their ranges bound this one's.
     pub copies: Vec<NodeId>,
@@ -86,18 +88,7 @@ pub(crate) struct IntDef {
     pub inc: Option<NumRef>,
     pub unit: Option<String>,
     pub representation: Option<Representation>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct FloatDef {
-    pub value: ValueSrc,
-    /// Nodes every written value is copied to (pValueCopy); their ranges bound this one's.
-    pub copies: Vec<NodeId>,
-    pub min: Option<NumRef>,
-    pub max: Option<NumRef>,
-    pub inc: Option<NumRef>,
-    pub unit: Option<String>,
-    pub representation: Option<Representation>,
+    /// How a Float is printed (not used by an Integer).
     pub notation: DisplayNotation,
     pub precision: Option<i64>,
 }
@@ -136,9 +127,9 @@ pub(crate) enum Kind {
     Category {
         features: Vec<NodeId>,
     },
-    Integer(IntDef),
+    Integer(NumberDef),
     IntReg(IntRegDef),
-    Float(FloatDef),
+    Float(NumberDef),
     FloatReg {
         reg: RegDef,
         endianness: Endianness,
@@ -422,17 +413,12 @@ impl Node {
             }
         }
         match &self.kind {
-            Kind::Integer(d) => {
+            Kind::Integer(d) | Kind::Float(d) => {
                 src(out, &d.value);
                 num(out, &d.min);
                 num(out, &d.max);
                 num(out, &d.inc);
-            }
-            Kind::Float(d) => {
-                src(out, &d.value);
-                num(out, &d.min);
-                num(out, &d.max);
-                num(out, &d.inc);
+                out.extend(&d.copies);
             }
             Kind::IntReg(d) => reg(out, &d.reg),
             Kind::FloatReg { reg: r, .. } | Kind::StringReg(r) | Kind::Register(r) => reg(out, r),

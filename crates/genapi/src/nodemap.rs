@@ -298,8 +298,7 @@ impl NodeMap {
         let id = self.id(name)?;
         let n = &self.nodes[id as usize];
         let (unit, representation) = match &n.kind {
-            Kind::Integer(d) => (d.unit.as_deref(), d.representation),
-            Kind::Float(d) => (d.unit.as_deref(), d.representation),
+            Kind::Integer(d) | Kind::Float(d) => (d.unit.as_deref(), d.representation),
             Kind::IntReg(d) => (d.unit.as_deref(), d.representation),
             Kind::FloatReg {
                 unit,
@@ -925,13 +924,7 @@ impl NodeMap {
         }
         let int_converter = matches!(kind, Kind::IntConverter(_));
         match kind {
-            Kind::Integer(d) => {
-                self.write_src(id, &d.value, v)?;
-                for &c in &d.copies {
-                    self.write_src(id, &ValueSrc::Node(c), v)?;
-                }
-            }
-            Kind::Float(d) => {
+            Kind::Integer(d) | Kind::Float(d) => {
                 self.write_src(id, &d.value, v)?;
                 for &c in &d.copies {
                     self.write_src(id, &ValueSrc::Node(c), v)?;
