@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
-use genapi::{Interface, NodeMap, Visibility};
+use genapi::{DisplayNotation, Interface, NodeMap, Visibility};
 
 use crate::synthetic::SyntheticPort;
 
@@ -294,7 +294,13 @@ fn features(a: &FeaturesArgs) -> CmdResult {
 fn value_text(map: &mut NodeMap, name: &str) -> String {
     let r = match map.interface(name) {
         Ok(Interface::Integer) => map.integer(name).map(|v| v.to_string()),
-        Ok(Interface::Float) => map.float(name).map(|v| v.to_string()),
+        Ok(Interface::Float) => {
+            let (notation, precision) = map
+                .node_info(name)
+                .map(|i| (i.display_notation, i.display_precision))
+                .unwrap_or_default();
+            map.float(name).map(|v| float_text(v, notation, precision))
+        }
         Ok(Interface::Enumeration) => map.enumeration(name),
         Ok(Interface::Boolean) => map.boolean(name).map(|v| v.to_string()),
         Ok(Interface::String) => map.string(name).map(|v| format!("{v:?}")),
@@ -302,6 +308,17 @@ fn value_text(map: &mut NodeMap, name: &str) -> String {
         _ => Ok(String::new()),
     };
     r.unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// A float as its description asks it to be shown (DisplayNotation, DisplayPrecision).
+fn float_text(v: f64, notation: Option<DisplayNotation>, precision: Option<i64>) -> String {
+    let p = precision.map(|p| p.clamp(0, 17) as usize);
+    match (notation, p) {
+        (Some(DisplayNotation::Fixed), Some(p)) => format!("{v:.p$}"),
+        (Some(DisplayNotation::Scientific), Some(p)) => format!("{v:.p$e}"),
+        (Some(DisplayNotation::Scientific), None) => format!("{v:e}"),
+        _ => v.to_string(),
+    }
 }
 
 fn tree(
