@@ -88,15 +88,7 @@ impl<'a> Doc<'a> {
                     stack.pop();
                 }
                 Event::Text(t) => {
-                    let raw: &'a str = match t.into_inner() {
-                        Cow::Borrowed(b) => utf8(b, offset)?,
-                        Cow::Owned(_) => {
-                            return Err(XmlError {
-                                offset,
-                                message: "unexpected owned text".into(),
-                            })
-                        }
-                    };
+                    let raw = utf8(borrowed(t.into_inner(), offset)?, offset)?;
                     if let Some((parent, _)) = stack.last() {
                         if raw.trim().is_empty() {
                             continue;
@@ -114,7 +106,7 @@ impl<'a> Doc<'a> {
                     }
                 }
                 Event::CData(t) => {
-                    let s = utf8(t.into_inner_borrowed()?, offset)?;
+                    let s = utf8(borrowed(t.into_inner(), offset)?, offset)?;
                     if let Some((parent, _)) = stack.last() {
                         append(&mut doc.elems[*parent as usize].text, Cow::Borrowed(s));
                     }
@@ -187,19 +179,15 @@ impl<'a> Doc<'a> {
     }
 }
 
-trait BorrowedCData<'a> {
-    fn into_inner_borrowed(self) -> Result<&'a [u8], XmlError>;
-}
-
-impl<'a> BorrowedCData<'a> for quick_xml::events::BytesCData<'a> {
-    fn into_inner_borrowed(self) -> Result<&'a [u8], XmlError> {
-        match self.into_inner() {
-            Cow::Borrowed(b) => Ok(b),
-            Cow::Owned(_) => Err(XmlError {
-                offset: 0,
-                message: "unexpected owned CDATA".into(),
-            }),
-        }
+/// Event content as a slice of the document: a reader over a `&str` always
+/// borrows, so an owned buffer would mean a broken invariant, reported as an error.
+fn borrowed<'a>(content: Cow<'a, [u8]>, offset: usize) -> Result<&'a [u8], XmlError> {
+    match content {
+        Cow::Borrowed(b) => Ok(b),
+        Cow::Owned(_) => Err(XmlError {
+            offset,
+            message: "internal: event content not borrowed from the document".into(),
+        }),
     }
 }
 
