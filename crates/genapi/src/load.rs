@@ -58,14 +58,8 @@ pub(crate) struct Loaded {
 /// Loads a description from XML text.
 pub(crate) fn load_xml(text: &str) -> Result<Loaded, LoadError> {
     // Line numbers by binary search over the newline offsets.
-    let newlines: Vec<usize> = text
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
     let doc = Doc::parse(text).map_err(|e| {
-        let (line, column) = line_column(text, &newlines, e.offset);
+        let (line, column) = line_column(text, e.offset);
         LoadError::Xml {
             line,
             column,
@@ -101,7 +95,8 @@ pub(crate) fn load_xml(text: &str) -> Result<Loaded, LoadError> {
         version_guid: attr("VersionGuid"),
     };
     let mut b = Builder {
-        newlines,
+        text,
+        cursor: std::cell::Cell::new((0, 1)),
         nodes: Vec::with_capacity(8192),
         ids: HashMap::with_capacity_and_hasher(8192, Default::default()),
         warnings: Vec::new(),
@@ -143,8 +138,11 @@ pub(crate) fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-struct Builder {
-    newlines: Vec<usize>,
+struct Builder<'t> {
+    text: &'t str,
+    /// The last offset asked for a line number, and its line: documents are
+    /// walked in order, so counting newlines from there is linear overall.
+    cursor: std::cell::Cell<(usize, u32)>,
     nodes: Vec<Node>,
     ids: HashMap<String, NodeId>,
     warnings: Vec<LoadWarning>,
@@ -156,15 +154,12 @@ fn text<'d>(n: XmlNode<'d, '_>) -> &'d str {
 }
 
 /// Line and column (1-based) of a byte offset.
-fn line_column(text: &str, newlines: &[usize], offset: usize) -> (u32, u32) {
-    let line = newlines.partition_point(|&nl| nl < offset);
-    let start = if line == 0 { 0 } else { newlines[line - 1] + 1 };
-    let column = text
-        .get(start..offset.min(text.len()))
-        .map(|s| s.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line as u32 + 1, column as u32)
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.bytes().filter(|&c| c == b'\n').count() as u32 + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[start..].chars().count() as u32 + 1;
+    (line, column)
 }
 
 /// Parses an integer literal as the reference does: decimal or `0x` hex, optional sign.
@@ -296,10 +291,23 @@ const NODE_ELEMENTS: &[&str] = &[
     "AdvFeatureLock",
 ];
 
-impl Builder {
+impl Builder<'_> {
     fn line(&self, n: XmlNode) -> u32 {
-        let at = n.offset();
-        self.newlines.partition_point(|&nl| nl < at) as u32 + 1
+        let at = n.offset().min(self.text.len());
+        let (from, line) = self.cursor.get();
+        let count = |a: usize, b: usize| {
+            self.text.as_bytes()[a..b]
+                .iter()
+                .filter(|&&c| c == b'\n')
+                .count() as u32
+        };
+        let line = if at >= from {
+            line + count(from, at)
+        } else {
+            line - count(at, from)
+        };
+        self.cursor.set((at, line));
+        line
     }
 
     fn warn(&mut self, n: XmlNode, message: String) {

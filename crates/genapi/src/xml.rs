@@ -45,15 +45,13 @@ pub(crate) struct Node<'d, 'a> {
     index: u32,
 }
 
-fn utf8(b: &[u8], offset: usize) -> Result<&str, XmlError> {
-    std::str::from_utf8(b).map_err(|_| XmlError {
+/// A slice of the document as `str`, found by position: the document is
+/// already UTF-8, so no second validation is needed.
+fn text_of<'a>(text: &'a str, part: &[u8], offset: usize) -> Result<&'a str, XmlError> {
+    reslice(text, part).ok_or_else(|| XmlError {
         offset,
-        message: "invalid UTF-8".into(),
+        message: "text does not lie on character boundaries".into(),
     })
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
 }
 
 impl<'a> Doc<'a> {
@@ -88,7 +86,7 @@ impl<'a> Doc<'a> {
                     stack.pop();
                 }
                 Event::Text(t) => {
-                    let raw = utf8(borrowed(t.into_inner(), offset)?, offset)?;
+                    let raw = text_of(text, borrowed(t.into_inner(), offset)?, offset)?;
                     if let Some((parent, _)) = stack.last() {
                         if raw.trim().is_empty() {
                             continue;
@@ -106,7 +104,7 @@ impl<'a> Doc<'a> {
                     }
                 }
                 Event::CData(t) => {
-                    let s = utf8(borrowed(t.into_inner(), offset)?, offset)?;
+                    let s = text_of(text, borrowed(t.into_inner(), offset)?, offset)?;
                     if let Some((parent, _)) = stack.last() {
                         append(&mut doc.elems[*parent as usize].text, Cow::Borrowed(s));
                     }
@@ -234,7 +232,7 @@ impl<'d, 'a> Node<'d, 'a> {
 
     /// The element's local name (without a namespace prefix).
     pub fn tag(&self) -> &'a str {
-        local(self.elem().name)
+        self.elem().name
     }
 
     /// An attribute's value.
