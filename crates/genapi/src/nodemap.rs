@@ -876,35 +876,42 @@ impl NodeMap {
     // ----- writing -----
 
     /// Checks and writes a number to an Integer, Float, Enumeration or Boolean node.
+    /// Writes a number to a node. The node the client writes checks its range
+    /// (`verify`); the nodes a write passes on to (pValue, a converter's target)
+    /// take the value as it comes, as their ranges may be narrower than what the
+    /// description means them to carry.
     pub(crate) fn set_num(&mut self, id: NodeId, v: Num) -> Result<()> {
+        self.set_num_checked(id, v, true)
+    }
+
+    fn set_num_checked(&mut self, id: NodeId, v: Num, verify: bool) -> Result<()> {
         self.enter_node(id)?;
-        let r = self.write_num(id, v);
+        let r = self.write_num(id, v, verify);
         self.leave_node();
         r
     }
 
-    fn write_num(&mut self, id: NodeId, v: Num) -> Result<()> {
+    fn write_num(&mut self, id: NodeId, v: Num, verify: bool) -> Result<()> {
         self.check_writable(id)?;
         let nodes = Arc::clone(&self.nodes);
         let kind = &nodes[id as usize].kind;
         match &kind {
+            // A register always checks that the value fits its bits.
+            _ if !verify && !matches!(kind, Kind::IntReg(_)) => {}
             Kind::Integer(_) | Kind::IntReg(_) | Kind::IntConverter(_) => {
                 let x = num_to_i64(v);
-                let readable = self.access(id)?.is_readable();
-                if readable || !matches!(kind, Kind::IntReg(_)) {
-                    let min = num_to_i64(self.min(id)?);
-                    let max = num_to_i64(self.max(id)?);
-                    let inc = num_to_i64(self.inc(id)?);
-                    let off_inc = inc > 1 && (x.wrapping_sub(min)).rem_euclid(inc) != 0;
-                    if x < min || x > max || off_inc {
-                        return Err(Error::OutOfRange {
-                            name: self.name(id).to_string(),
-                            value: x,
-                            min,
-                            max,
-                            inc,
-                        });
-                    }
+                let min = num_to_i64(self.min(id)?);
+                let max = num_to_i64(self.max(id)?);
+                let inc = num_to_i64(self.inc(id)?);
+                let off_inc = inc > 1 && (x.wrapping_sub(min)).rem_euclid(inc) != 0;
+                if x < min || x > max || off_inc {
+                    return Err(Error::OutOfRange {
+                        name: self.name(id).to_string(),
+                        value: x,
+                        min,
+                        max,
+                        inc,
+                    });
                 }
             }
             Kind::Float(_) | Kind::FloatReg { .. } | Kind::Converter(_) => {
@@ -978,7 +985,7 @@ impl NodeMap {
                     Interface::Float => Num::Float(num_to_f64(raw)),
                     _ => Num::Int(num_to_i64(raw)),
                 };
-                self.set_num(target, raw)?;
+                self.set_num_checked(target, raw, false)?;
             }
             other => {
                 return Err(Error::WrongType {
@@ -1009,9 +1016,9 @@ impl NodeMap {
                 };
                 if let Kind::Boolean { on, off, .. } = self.nodes[n as usize].kind {
                     let b = num_to_i64(v) != 0;
-                    return self.set_num(n, Num::Int(if b { on } else { off }));
+                    return self.set_num_checked(n, Num::Int(if b { on } else { off }), false);
                 }
-                self.set_num(n, v)
+                self.set_num_checked(n, v, false)
             }
             ValueSrc::Indexed {
                 index,
@@ -1025,7 +1032,7 @@ impl NodeMap {
                     .map(|(_, c)| *c)
                     .or(*default);
                 match target {
-                    Some(NumRef::Node(n)) => self.set_num(n, v),
+                    Some(NumRef::Node(n)) => self.set_num_checked(n, v, false),
                     _ => Err(Error::NotWritable {
                         name: self.name(id).to_string(),
                         access: AccessMode::RO,

@@ -201,3 +201,34 @@ fn reference_cycles_and_deep_chains_are_errors_not_crashes() {
     assert!(map.string("S").is_err());
     assert!(map.set_string("S", "x").is_err());
 }
+
+#[test]
+fn writes_passed_on_are_checked_only_where_bits_would_be_lost() {
+    let mut map = map_with(
+        r#"<Command Name="Load"><pValue>Conv</pValue><CommandValue>1</CommandValue></Command>
+           <IntConverter Name="Conv"><FormulaTo>FROM | 0x100</FormulaTo><FormulaFrom>TO</FormulaFrom><pValue>Reg</pValue></IntConverter>
+           <Integer Name="Wide"><pValue>Small</pValue><Min>0</Min><Max>1000</Max></Integer>
+           <IntReg Name="Small"><Address>0x20</Address><Length>1</Length><AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign><Endianess>LittleEndian</Endianess></IntReg>
+           <IntReg Name="Reg"><Address>0x10</Address><Length>4</Length><AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign><Endianess>LittleEndian</Endianess></IntReg>"#,
+        MemoryPort::new(0x100),
+    );
+    // The converter has no <Slope>, so (as in the reference) its own range is [0, 0];
+    // a command writing through it still works.
+    assert_eq!(
+        (
+            map.integer_min("Conv").unwrap(),
+            map.integer_max("Conv").unwrap()
+        ),
+        (0, 0)
+    );
+    map.execute("Load").unwrap();
+    assert_eq!(map.integer("Reg").unwrap(), 0x101);
+    // A value the Integer allows but its one-byte register cannot hold is refused, not truncated.
+    map.set_integer("Wide", 200).unwrap();
+    assert_eq!(map.integer("Small").unwrap(), 200);
+    assert!(matches!(
+        map.set_integer("Wide", 300),
+        Err(genapi::Error::OutOfRange { max: 255, .. })
+    ));
+    assert_eq!(map.integer("Small").unwrap(), 200);
+}
