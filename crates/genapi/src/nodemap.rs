@@ -897,7 +897,7 @@ impl NodeMap {
         let kind = &nodes[id as usize].kind;
         match &kind {
             // A register always checks that the value fits its bits.
-            _ if !verify && !matches!(kind, Kind::IntReg(_)) => {}
+            _ if !verify && !matches!(kind, Kind::IntReg(_) | Kind::FloatReg { .. }) => {}
             Kind::Integer(_) | Kind::IntReg(_) | Kind::IntConverter(_) => {
                 let x = num_to_i64(v);
                 let min = num_to_i64(self.min(id)?);
