@@ -63,15 +63,8 @@ impl NodeMap {
         &self.nodes[id as usize].name
     }
 
-    pub(crate) fn enter_node(&mut self, id: NodeId) -> Result<()> {
-        self.enter(id)
-    }
-
-    pub(crate) fn leave_node(&mut self) {
-        self.leave()
-    }
-
-    fn enter(&mut self, id: NodeId) -> Result<()> {
+    /// Counts one more level of nested evaluation; refuses past `MAX_DEPTH`.
+    pub(crate) fn enter(&mut self, id: NodeId) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
@@ -80,7 +73,7 @@ impl NodeMap {
         Ok(())
     }
 
-    fn leave(&mut self) {
+    pub(crate) fn leave(&mut self) {
         self.depth -= 1;
     }
 

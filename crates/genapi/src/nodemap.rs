@@ -633,7 +633,7 @@ impl NodeMap {
     /// The bytes of a string node up to the first NUL, following pValue.
     fn string_value(&mut self, id: NodeId) -> Result<Vec<u8>> {
         self.check_readable(id)?;
-        self.enter_node(id)?;
+        self.enter(id)?;
         let r = match self.nodes[id as usize].kind.clone() {
             Kind::StringReg(_) => self.reg_bytes(id).map(|mut bytes| {
                 let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
@@ -658,7 +658,7 @@ impl NodeMap {
                 _ => Ok(Vec::new()),
             },
         };
-        self.leave_node();
+        self.leave();
         r
     }
 
@@ -675,9 +675,9 @@ impl NodeMap {
     }
 
     fn set_string_node(&mut self, id: NodeId, value: &str) -> Result<()> {
-        self.enter_node(id)?;
+        self.enter(id)?;
         let r = self.write_string(id, value);
-        self.leave_node();
+        self.leave();
         r
     }
 
@@ -885,9 +885,9 @@ impl NodeMap {
     }
 
     fn set_num_checked(&mut self, id: NodeId, v: Num, verify: bool) -> Result<()> {
-        self.enter_node(id)?;
+        self.enter(id)?;
         let r = self.write_num(id, v, verify);
-        self.leave_node();
+        self.leave();
         r
     }
 
