@@ -750,13 +750,10 @@ impl NodeMap {
                 actual: self.nodes[id as usize].kind.element(),
             });
         };
-        let len = reg.length;
-        let id2 = id;
-        match len {
-            NumRef::Node(n) => {
-                let _ = id2;
-                Ok(num_to_i64(self.value(n)?))
-            }
+        // As written, without the sanity limit reads apply: a client may want
+        // to know how long the description says a register is.
+        match reg.length {
+            NumRef::Node(n) => Ok(num_to_i64(self.value(n)?)),
             NumRef::Int(i) => Ok(i),
             NumRef::Float(f) => Ok(eval::float_to_i64(f)),
         }
