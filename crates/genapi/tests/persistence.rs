@@ -1,71 +1,16 @@
 //! Integration tests of feature files: `save_features` and `load_features`.
 
-use std::sync::{Arc, Mutex};
-
 use genapi::persist::{Failure, MAGIC};
-use genapi::{NodeMap, Port, PortError};
+use genapi::NodeMap;
 
-const ROOT: &str = r#"<RegisterDescription ModelName="M" VendorName="V" StandardNameSpace="None" SchemaMajorVersion="1" SchemaMinorVersion="1" SchemaSubMinorVersion="0" MajorVersion="1" MinorVersion="0" SubMinorVersion="0" ProductGuid="0" VersionGuid="0" xmlns="http://www.genicam.org/GenApi/Version_1_1">"#;
-
-fn xml(body: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{ROOT}\n<Port Name=\"Device\"/>\n{body}\n</RegisterDescription>\n"
-    )
-}
-
-fn reg(addr: u64, len: u32, access: &str) -> String {
-    format!(
-        "<Address>{addr:#x}</Address><Length>{len}</Length><AccessMode>{access}</AccessMode><pPort>Device</pPort>"
-    )
-}
+mod common;
+use common::*;
 
 fn int_reg(name: &str, addr: u64, access: &str, extra: &str) -> String {
     format!(
         r#"<IntReg Name="{name}">{}{extra}<Sign>Unsigned</Sign><Endianess>LittleEndian</Endianess></IntReg>"#,
         reg(addr, 4, access)
     )
-}
-
-/// A port over shared memory, so that a test can look at what was written.
-#[derive(Clone)]
-struct SharedPort {
-    mem: Arc<Mutex<Vec<u8>>>,
-}
-
-impl SharedPort {
-    fn new(size: usize) -> SharedPort {
-        SharedPort {
-            mem: Arc::new(Mutex::new(vec![0; size])),
-        }
-    }
-    fn bytes(&self) -> Vec<u8> {
-        self.mem.lock().unwrap().clone()
-    }
-}
-
-impl Port for SharedPort {
-    fn read(&mut self, address: u64, buf: &mut [u8]) -> Result<(), PortError> {
-        let mem = self.mem.lock().unwrap();
-        let a = address as usize;
-        let src = mem.get(a..a + buf.len()).ok_or(PortError::Refused {
-            address,
-            length: buf.len(),
-            reason: "outside".into(),
-        })?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn write(&mut self, address: u64, data: &[u8]) -> Result<(), PortError> {
-        let mut mem = self.mem.lock().unwrap();
-        let a = address as usize;
-        let dst = mem.get_mut(a..a + data.len()).ok_or(PortError::Refused {
-            address,
-            length: data.len(),
-            reason: "outside".into(),
-        })?;
-        dst.copy_from_slice(data);
-        Ok(())
-    }
 }
 
 /// A camera-like description: plain features, a read-only one, an enumeration
@@ -116,9 +61,9 @@ fn camera() -> String {
     ))
 }
 
-fn open() -> (NodeMap, SharedPort) {
+fn open() -> (NodeMap, TestPort) {
     let mut map = NodeMap::from_xml(&camera()).unwrap();
-    let port = SharedPort::new(0x400);
+    let port = TestPort::new(0x400);
     map.connect("Device", Box::new(port.clone())).unwrap();
     (map, port)
 }
@@ -380,7 +325,7 @@ fn load_retries_a_line_that_a_later_line_unlocks() {
         int_reg("Lock", 0x14, "RW", "")
     ));
     let mut map = NodeMap::from_xml(&text).unwrap();
-    let port = SharedPort::new(0x100);
+    let port = TestPort::new(0x100);
     port.mem.lock().unwrap()[0x14] = 1;
     map.connect("Device", Box::new(port.clone())).unwrap();
     assert!(map.set_integer("Width", 1).is_err(), "locked at first");
