@@ -1,0 +1,1 @@
+//! USB3 Vision wire formats and state machines (in progress).

@@ -1,0 +1,1 @@
+//! The USB/IP protocol (in progress).
