@@ -95,7 +95,18 @@ fn compare<T: PartialEq + Copy + std::fmt::Debug>(
     }
 }
 
-const SIZES: [(usize, usize); 7] = [(64, 48), (37, 21), (2, 2), (3, 3), (4, 3), (5, 7), (130, 9)];
+const SIZES: [(usize, usize); 10] = [
+    (64, 48),
+    (37, 21),
+    (2, 2),
+    (3, 3),
+    (4, 3),
+    (5, 7),
+    (130, 9),
+    (34, 5),
+    (67, 6),
+    (101, 8),
+];
 
 #[test]
 fn bilinear_u8_matches_opencv() {

@@ -54,6 +54,31 @@
 
 use std::ops::{Add, Mul, Sub};
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+/// Which vector kernels the running CPU supports; only [`Simd::detect`]
+/// can claim support, so holding `avx2: true` proves the CPU has it.
+#[derive(Clone, Copy)]
+struct Simd {
+    avx2: bool,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Simd {
+                avx2: std::is_x86_feature_detected!("avx2"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Simd { avx2: false }
+        }
+    }
+}
+
 /// Arrangement of the 2×2 Bayer cell, named by the colours of the first two
 /// pixels of the first row (PFNC convention).
 ///
@@ -153,6 +178,31 @@ trait Px: Copy + Default {
     fn finish(acc: Self::W, max: Self::W) -> Self;
     fn to_u32(self) -> u32;
     fn from_u32(v: u32) -> Self;
+    /// Vector version of [`bil_pairs`] for the leading pairs of a row;
+    /// returns how many pairs it wrote (the scalar loop does the rest).
+    #[inline(always)]
+    fn bil_pairs_simd<const C: usize, const G_FIRST: bool>(
+        _simd: Simd,
+        _up: &[Self],
+        _mid: &[Self],
+        _dn: &[Self],
+        _out: &mut [Self],
+        _n: usize,
+    ) -> usize {
+        0
+    }
+    /// Vector version of [`mhc_pairs`], same contract as
+    /// [`Px::bil_pairs_simd`].
+    #[inline(always)]
+    fn mhc_pairs_simd<const C: usize, const G_FIRST: bool>(
+        _simd: Simd,
+        _rows: [&[Self]; 5],
+        _out: &mut [Self],
+        _n: usize,
+        _max: Self::W,
+    ) -> usize {
+        0
+    }
 }
 
 impl Px for u8 {
@@ -184,6 +234,39 @@ impl Px for u8 {
     #[inline(always)]
     fn from_u32(v: u32) -> u8 {
         v.min(u8::MAX as u32) as u8
+    }
+    #[inline(always)]
+    fn bil_pairs_simd<const C: usize, const G_FIRST: bool>(
+        simd: Simd,
+        up: &[u8],
+        mid: &[u8],
+        dn: &[u8],
+        out: &mut [u8],
+        n: usize,
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if simd.avx2 {
+            // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+            return unsafe { avx2::bilinear_pairs::<C, G_FIRST>(up, mid, dn, out, n) };
+        }
+        let _ = (simd, up, mid, dn, out, n);
+        0
+    }
+    #[inline(always)]
+    fn mhc_pairs_simd<const C: usize, const G_FIRST: bool>(
+        simd: Simd,
+        rows: [&[u8]; 5],
+        out: &mut [u8],
+        n: usize,
+        max: i16,
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if simd.avx2 && max == 255 {
+            // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+            return unsafe { avx2::mhc_pairs::<C, G_FIRST>(rows, out, n) };
+        }
+        let _ = (simd, rows, out, n, max);
+        0
     }
 }
 
@@ -378,21 +461,23 @@ fn bil_px<T: Px>(p: BayerPattern, y: usize, x: usize, up: &[T], mid: &[T], dn: &
 }
 
 /// Fast interior loop of one bilinear output row: pixels 1..=2n as n pairs
-/// starting at x = 1. `C` is the channel (0 or 2) of the R/B samples of
-/// this row; `G_FIRST` tells whether x = 1 is green.
+/// starting at x = 1, of which the first `start` are already written.
+/// `C` is the channel (0 or 2) of the R/B samples of this row; `G_FIRST`
+/// tells whether x = 1 is green.
 #[inline(always)]
 fn bil_pairs<T: Px, const C: usize, const G_FIRST: bool>(
     up: &[T],
     mid: &[T],
     dn: &[T],
     out: &mut [T],
+    start: usize,
     n: usize,
 ) {
     let len = 2 * n + 2;
     let (up, mid, dn) = (&up[..len], &mid[..len], &dn[..len]);
     let out = &mut out[3..3 + 6 * n];
     let o_ch = 2 - C;
-    for (i, o) in out.chunks_exact_mut(6).enumerate() {
+    for (i, o) in out.chunks_exact_mut(6).enumerate().skip(start) {
         let u: &[T; 4] = up[2 * i..2 * i + 4].try_into().unwrap();
         let m: &[T; 4] = mid[2 * i..2 * i + 4].try_into().unwrap();
         let d: &[T; 4] = dn[2 * i..2 * i + 4].try_into().unwrap();
@@ -419,7 +504,15 @@ fn bil_pairs<T: Px, const C: usize, const G_FIRST: bool>(
 /// One complete bilinear output row `y` (1 <= y <= h-2) for w >= 3,
 /// including the replicated first and last column.
 #[inline(always)]
-fn bil_row<T: Px>(p: BayerPattern, y: usize, up: &[T], mid: &[T], dn: &[T], out: &mut [T]) {
+fn bil_row<T: Px>(
+    simd: Simd,
+    p: BayerPattern,
+    y: usize,
+    up: &[T],
+    mid: &[T],
+    dn: &[T],
+    out: &mut [T],
+) {
     let w = mid.len();
     let n = (w - 2) / 2;
     let rb = if p.channel_at(0, y) == 1 {
@@ -428,11 +521,22 @@ fn bil_row<T: Px>(p: BayerPattern, y: usize, up: &[T], mid: &[T], dn: &[T], out:
         p.channel_at(0, y)
     };
     let g_first = p.channel_at(1, y) == 1;
+    fn run<T: Px, const C: usize, const G: bool>(
+        simd: Simd,
+        up: &[T],
+        mid: &[T],
+        dn: &[T],
+        out: &mut [T],
+        n: usize,
+    ) {
+        let done = T::bil_pairs_simd::<C, G>(simd, up, mid, dn, out, n);
+        bil_pairs::<T, C, G>(up, mid, dn, out, done, n);
+    }
     match (rb, g_first) {
-        (0, true) => bil_pairs::<T, 0, true>(up, mid, dn, out, n),
-        (0, false) => bil_pairs::<T, 0, false>(up, mid, dn, out, n),
-        (_, true) => bil_pairs::<T, 2, true>(up, mid, dn, out, n),
-        (_, false) => bil_pairs::<T, 2, false>(up, mid, dn, out, n),
+        (0, true) => run::<T, 0, true>(simd, up, mid, dn, out, n),
+        (0, false) => run::<T, 0, false>(simd, up, mid, dn, out, n),
+        (_, true) => run::<T, 2, true>(simd, up, mid, dn, out, n),
+        (_, false) => run::<T, 2, false>(simd, up, mid, dn, out, n),
     }
     if 2 * n + 1 < w - 1 {
         // one interior pixel left at x = w - 2
@@ -443,16 +547,24 @@ fn bil_row<T: Px>(p: BayerPattern, y: usize, up: &[T], mid: &[T], dn: &[T], out:
     out.copy_within(3 * (w - 2)..3 * (w - 1), 3 * (w - 1));
 }
 
-fn bilinear_rows<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut [T]) {
-    let w3 = 3 * w;
-    for (y, out) in dst.chunks_exact_mut(w3).enumerate().take(h - 1).skip(1) {
-        let up = &src[(y - 1) * w..y * w];
-        let mid = &src[y * w..(y + 1) * w];
-        let dn = &src[(y + 1) * w..(y + 2) * w];
-        bil_row(p, y, up, mid, dn, out);
+/// Output rows `y0..` (as many as `dst` holds) of a bilinear demosaic of a
+/// `w`×`h` image (w, h >= 3); `src_row(y)` returns source row `y`, and is
+/// asked for rows `y0 - 1 ..= y_end + 1` clamped to the image. Border rows
+/// repeat rows 1 and h-2.
+#[inline(always)]
+fn bilinear_band<'a, T: Px + 'a>(
+    simd: Simd,
+    p: BayerPattern,
+    w: usize,
+    h: usize,
+    y0: usize,
+    src_row: impl Fn(usize) -> &'a [T],
+    dst: &mut [T],
+) {
+    for (i, out) in dst.chunks_exact_mut(3 * w).enumerate() {
+        let y = (y0 + i).clamp(1, h - 2);
+        bil_row(simd, p, y, src_row(y - 1), src_row(y), src_row(y + 1), out);
     }
-    dst.copy_within(w3..2 * w3, 0);
-    dst.copy_within((h - 2) * w3..(h - 1) * w3, (h - 1) * w3);
 }
 
 fn bilinear_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut [T]) {
@@ -463,22 +575,26 @@ fn bilinear_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst:
         small_image(p, w, h, src, dst);
         return;
     }
+    let simd = Simd::detect();
+    let row = |y: usize| &src[y * w..(y + 1) * w];
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { bilinear_rows_avx2(p, w, h, src, dst) };
-            return;
-        }
+    if simd.avx2 {
+        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+        unsafe { with_avx2(|| bilinear_band(simd, p, w, h, 0, row, dst)) };
+        return;
     }
-    bilinear_rows(p, w, h, src, dst);
+    bilinear_band(simd, p, w, h, 0, row, dst);
 }
 
-/// [`bilinear_rows`] compiled with AVX2 enabled (runtime dispatched).
+/// Runs `f` in a function compiled with AVX2 enabled, so that the scalar
+/// parts inlined into it are vectorised with AVX2 too.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn bilinear_rows_avx2<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut [T]) {
-    bilinear_rows(p, w, h, src, dst)
+unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 // ---------------------------------------------------------------------------
@@ -556,11 +672,13 @@ fn mhc_px<T: Px, const N: usize>(
     }
 }
 
-/// Fast interior loop of one MHC row: n pairs starting at x = 2.
+/// Fast interior loop of one MHC row: n pairs starting at x = 2, of which
+/// the first `start` are already written.
 #[inline(always)]
 fn mhc_pairs<T: Px, const C: usize, const G_FIRST: bool>(
     rows: [&[T]; 5],
     out: &mut [T],
+    start: usize,
     n: usize,
     max: T::W,
 ) {
@@ -568,7 +686,7 @@ fn mhc_pairs<T: Px, const C: usize, const G_FIRST: bool>(
     let [r0, r1, r2, r3, r4] = rows;
     let (r0, r1, r2, r3, r4) = (&r0[..len], &r1[..len], &r2[..len], &r3[..len], &r4[..len]);
     let out = &mut out[6..6 + 6 * n];
-    for (i, o) in out.chunks_exact_mut(6).enumerate() {
+    for (i, o) in out.chunks_exact_mut(6).enumerate().skip(start) {
         let a6 = |r: &[T]| -> [T; 6] { r[2 * i..2 * i + 6].try_into().unwrap() };
         let win: [[T; 6]; 5] = [a6(r0), a6(r1), a6(r2), a6(r3), a6(r4)];
         let (a, b) = o.split_at_mut(3);
@@ -584,7 +702,14 @@ fn mhc_pairs<T: Px, const C: usize, const G_FIRST: bool>(
 
 /// One MHC output row `y` (2 <= y <= h-3) for w >= 5 and h >= 5.
 #[inline(always)]
-fn mhc_row<T: Px>(p: BayerPattern, y: usize, rows: [&[T]; 5], out: &mut [T], max: T::W) {
+fn mhc_row<T: Px>(
+    simd: Simd,
+    p: BayerPattern,
+    y: usize,
+    rows: [&[T]; 5],
+    out: &mut [T],
+    max: T::W,
+) {
     let w = rows[2].len();
     let n = (w - 4) / 2;
     let rb = if p.channel_at(0, y) == 1 {
@@ -593,11 +718,21 @@ fn mhc_row<T: Px>(p: BayerPattern, y: usize, rows: [&[T]; 5], out: &mut [T], max
         p.channel_at(0, y)
     };
     let g_first = p.channel_at(0, y) == 1;
+    fn run<T: Px, const C: usize, const G: bool>(
+        simd: Simd,
+        rows: [&[T]; 5],
+        out: &mut [T],
+        n: usize,
+        max: T::W,
+    ) {
+        let done = T::mhc_pairs_simd::<C, G>(simd, rows, out, n, max);
+        mhc_pairs::<T, C, G>(rows, out, done, n, max);
+    }
     match (rb, g_first) {
-        (0, true) => mhc_pairs::<T, 0, true>(rows, out, n, max),
-        (0, false) => mhc_pairs::<T, 0, false>(rows, out, n, max),
-        (_, true) => mhc_pairs::<T, 2, true>(rows, out, n, max),
-        (_, false) => mhc_pairs::<T, 2, false>(rows, out, n, max),
+        (0, true) => run::<T, 0, true>(simd, rows, out, n, max),
+        (0, false) => run::<T, 0, false>(simd, rows, out, n, max),
+        (_, true) => run::<T, 2, true>(simd, rows, out, n, max),
+        (_, false) => run::<T, 2, false>(simd, rows, out, n, max),
     }
     if 2 * n + 2 < w - 2 {
         // one interior pixel left at x = w - 3
@@ -627,17 +762,42 @@ fn mhc_row<T: Px>(p: BayerPattern, y: usize, rows: [&[T]; 5], out: &mut [T], max
     out.copy_within(3 * (w - 2)..3 * (w - 1), 3 * (w - 1));
 }
 
-fn mhc_rows<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut [T], max: T::W) {
-    let w3 = 3 * w;
-    let row = |y: usize| &src[y * w..(y + 1) * w];
-    for (y, out) in dst.chunks_exact_mut(w3).enumerate() {
+/// Output rows `y0..` (as many as `dst` holds) of a Malvar-He-Cutler
+/// demosaic of a `w`×`h` image (w, h >= 5); `src_row(y)` returns source
+/// row `y` and is asked for rows `y0 - 2 ..= y_end + 2` clamped to the image.
+#[inline(always)]
+fn mhc_band<'a, T: Px + 'a>(
+    simd: Simd,
+    p: BayerPattern,
+    (w, h): (usize, usize),
+    y0: usize,
+    src_row: impl Fn(usize) -> &'a [T],
+    dst: &mut [T],
+    max: T::W,
+) {
+    for (i, out) in dst.chunks_exact_mut(3 * w).enumerate() {
+        let y = y0 + i;
         if y < 2 || y + 2 >= h {
             // bilinear rows 1 and h-2, replicated onto rows 0 and h-1
             let yy = y.clamp(1, h - 2);
-            bil_row(p, yy, row(yy - 1), row(yy), row(yy + 1), out);
+            bil_row(
+                simd,
+                p,
+                yy,
+                src_row(yy - 1),
+                src_row(yy),
+                src_row(yy + 1),
+                out,
+            );
         } else {
-            let rows = [row(y - 2), row(y - 1), row(y), row(y + 1), row(y + 2)];
-            mhc_row(p, y, rows, out, max);
+            let rows = [
+                src_row(y - 2),
+                src_row(y - 1),
+                src_row(y),
+                src_row(y + 1),
+                src_row(y + 2),
+            ];
+            mhc_row(simd, p, y, rows, out, max);
         }
     }
 }
@@ -647,29 +807,15 @@ fn mhc_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut
         bilinear_dispatch(p, w, h, src, dst);
         return;
     }
+    let simd = Simd::detect();
+    let row = |y: usize| &src[y * w..(y + 1) * w];
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { mhc_rows_avx2(p, w, h, src, dst, max) };
-            return;
-        }
+    if simd.avx2 {
+        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+        unsafe { with_avx2(|| mhc_band(simd, p, (w, h), 0, row, dst, max)) };
+        return;
     }
-    mhc_rows(p, w, h, src, dst, max);
-}
-
-/// [`mhc_rows`] compiled with AVX2 enabled (runtime dispatched).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn mhc_rows_avx2<T: Px>(
-    p: BayerPattern,
-    w: usize,
-    h: usize,
-    src: &[T],
-    dst: &mut [T],
-    max: T::W,
-) {
-    mhc_rows(p, w, h, src, dst, max)
+    mhc_band(simd, p, (w, h), 0, row, dst, max);
 }
 
 #[cfg(test)]
@@ -724,6 +870,31 @@ mod tests {
                     assert!(a.iter().all(|&v| v == 77), "{p:?} {w}x{h}");
                 }
                 assert_eq!(a, b, "{p:?} {w}x{h}");
+            }
+        }
+    }
+
+    /// The vector kernels agree with the scalar ones on every pattern and
+    /// on widths around their block sizes.
+    #[test]
+    fn simd_equals_scalar() {
+        let simd = Simd::detect();
+        let scalar = Simd { avx2: false };
+        for w in (5..150).chain([2448]) {
+            let h = 7;
+            let src: Vec<u8> = (0..w * h)
+                .map(|i| ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+                .collect();
+            let row = |y: usize| &src[y * w..(y + 1) * w];
+            for p in BayerPattern::ALL {
+                let mut a = vec![0u8; 3 * w * h];
+                let mut b = vec![1u8; 3 * w * h];
+                bilinear_band(simd, p, w, h, 0, row, &mut a);
+                bilinear_band(scalar, p, w, h, 0, row, &mut b);
+                assert_eq!(a, b, "bilinear {p:?} width {w}");
+                mhc_band(simd, p, (w, h), 0, row, &mut a, 255);
+                mhc_band(scalar, p, (w, h), 0, row, &mut b, 255);
+                assert_eq!(a, b, "mhc {p:?} width {w}");
             }
         }
     }
