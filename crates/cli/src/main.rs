@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_cmd;
 mod genapi_cmd;
 mod synthetic;
 
@@ -20,12 +21,16 @@ enum Command {
     /// Inspect and exercise GenICam description files.
     #[command(subcommand)]
     Genapi(genapi_cmd::GenapiCommand),
+    /// Measure the speed of mvcam's kernels.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Genapi(c) => genapi_cmd::run(c),
+        Command::Bench(c) => bench_cmd::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

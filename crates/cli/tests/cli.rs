@@ -183,3 +183,25 @@ fn bad_input_is_a_clear_error_not_a_panic() {
     assert!(!seed.status.success());
     assert!(String::from_utf8_lossy(&seed.stderr).contains("seven"));
 }
+
+#[test]
+fn bench_pixel_prints_mpix_per_kernel() {
+    let o = mvcam(&[
+        "bench", "pixel", "--width", "67", "--height", "9", "--json", "--millis", "1",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    for key in [
+        "demosaic_bilinear_rg8_rgb8",
+        "demosaic_mhc_rg8_rgb8",
+        "unpack_mono12p_mono16",
+        "pipeline_color",
+    ] {
+        let mpix = v[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {v}"));
+        assert!(mpix > 0.0 && mpix.is_finite(), "{key}: {mpix}");
+    }
+    let o = mvcam(&["bench", "pixel", "--width", "0"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--width"), "{err}");
+}

@@ -1,0 +1,134 @@
+//! `mvcam bench`: throughput of the image kernels on synthetic frames.
+
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use pixel::demosaic::{self, BayerPattern};
+use pixel::format::PixelFormat;
+use pixel::pack;
+
+use crate::synthetic::splitmix64;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Mpix/s of the pixel kernels on a random frame.
+    Pixel(PixelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PixelArgs {
+    /// Frame width in pixels.
+    #[arg(long, default_value = "2448", value_parser = clap::value_parser!(u32).range(1..=65535))]
+    width: u32,
+    /// Frame height in pixels.
+    #[arg(long, default_value = "2048", value_parser = clap::value_parser!(u32).range(1..=65535))]
+    height: u32,
+    /// Print a JSON object of Mpix/s per kernel.
+    #[arg(long)]
+    json: bool,
+    /// Time spent on each kernel, in milliseconds.
+    #[arg(long, default_value = "600")]
+    millis: u64,
+}
+
+type CmdResult = Result<(), Box<dyn std::error::Error>>;
+
+pub fn run(cmd: BenchCommand) -> CmdResult {
+    match cmd {
+        BenchCommand::Pixel(a) => bench_pixel(&a),
+    }
+}
+
+/// Runs `f` once to warm up, then repeatedly for about `budget`; returns the
+/// median throughput in Mpix/s (the median resists the disturbances of a
+/// shared machine better than the mean).
+fn measure(
+    pixels: usize,
+    budget: Duration,
+    mut f: impl FnMut() -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    f()?;
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 3 || (start.elapsed() < budget && times.len() < 10_000) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2].max(1e-12);
+    Ok(pixels as f64 / median / 1e6)
+}
+
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    let mut v = Vec::with_capacity(n + 8);
+    while v.len() < n {
+        state = splitmix64(state);
+        v.extend_from_slice(&state.to_le_bytes());
+    }
+    v.truncate(n);
+    v
+}
+
+fn bench_pixel(a: &PixelArgs) -> CmdResult {
+    let (w, h) = (a.width as usize, a.height as usize);
+    let n = w * h;
+    let budget = Duration::from_millis(a.millis.max(1));
+    let mosaic = random_bytes(n, 1);
+    let mut rgb8 = vec![0u8; 3 * n];
+    let mut results: Vec<(&str, f64)> = Vec::new();
+
+    let rg = BayerPattern::RG;
+    results.push((
+        "demosaic_bilinear_rg8_rgb8",
+        measure(n, budget, || {
+            Ok(demosaic::bilinear_u8(rg, w, h, &mosaic, &mut rgb8)?)
+        })?,
+    ));
+    results.push((
+        "demosaic_mhc_rg8_rgb8",
+        measure(n, budget, || Ok(demosaic::mhc_u8(rg, w, h, &mosaic, &mut rgb8)?))?,
+    ));
+    let mosaic12: Vec<u16> = mosaic.iter().map(|&v| u16::from(v) << 4).collect();
+    let mut rgb16 = vec![0u16; 3 * n];
+    results.push((
+        "demosaic_bilinear_rg12_rgb16",
+        measure(n, budget, || {
+            Ok(demosaic::bilinear_u16(rg, w, h, &mosaic12, &mut rgb16)?)
+        })?,
+    ));
+    results.push((
+        "demosaic_mhc_rg12_rgb16",
+        measure(n, budget, || {
+            Ok(demosaic::mhc_u16(rg, w, h, &mosaic12, &mut rgb16, 12)?)
+        })?,
+    ));
+
+    let fmt = PixelFormat::Mono12p;
+    let packed = random_bytes(fmt.image_bytes(w, h).ok_or("frame too large")?, 2);
+    let mut mono16 = vec![0u16; n];
+    results.push((
+        "unpack_mono12p_mono16",
+        measure(n, budget, || {
+            Ok(pack::unpack_to_u16(fmt, w, h, &packed, &mut mono16)?)
+        })?,
+    ));
+
+    if a.json {
+        let body: Vec<String> = results
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {v:.1}"))
+            .collect();
+        println!("{{{}}}", body.join(", "));
+    } else {
+        println!(
+            "{w}x{h}, {} thread(s) available",
+            std::thread::available_parallelism().map_or(1, |p| p.get())
+        );
+        for (k, v) in &results {
+            println!("{k:32} {v:9.1} Mpix/s");
+        }
+    }
+    Ok(())
+}
