@@ -3,9 +3,14 @@
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
+use pixel::color::ColorMatrix;
+use pixel::defect::DefectList;
 use pixel::demosaic::{self, BayerPattern};
+use pixel::ffc::{FlatField, GAIN_ONE};
 use pixel::format::PixelFormat;
+use pixel::lut::Lut8;
 use pixel::pack;
+use pixel::pipeline::{ColorPipeline, PipelineSettings};
 
 use crate::synthetic::splitmix64;
 
@@ -71,6 +76,37 @@ fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
     v
 }
 
+/// The colour pipeline as a camera runs it: a few hundred defects, flat-field
+/// maps, white balance, bilinear demosaic, a colour matrix with saturation
+/// and gamma 0.45.
+fn color_pipeline(w: usize, h: usize) -> Result<ColorPipeline, Box<dyn std::error::Error>> {
+    let mut settings = PipelineSettings::new(BayerPattern::RG);
+    let mut state = 3u64;
+    let mut next = move || {
+        state = splitmix64(state);
+        state
+    };
+    let defects = (w * h / 10_000).max(1);
+    settings.defects = DefectList::from_points(
+        (0..defects).map(|_| ((next() % w as u64) as u32, (next() % h as u64) as u32)),
+    );
+    // Offsets of a few DN and gains of 0.9..1.1 (1.0 = GAIN_ONE).
+    let offsets: Vec<u16> = (0..w * h).map(|_| (next() % 4) as u16).collect();
+    let gains: Vec<u16> = (0..w * h)
+        .map(|_| (u64::from(GAIN_ONE) * 9 / 10 + next() % (u64::from(GAIN_ONE) / 5)) as u16)
+        .collect();
+    settings.flat_field = Some(FlatField::new(w, h, offsets, gains)?);
+    settings.white_balance = [1.8, 1.0, 1.5];
+    let ccm = ColorMatrix::from_matrix([
+        [1.55, -0.40, -0.15],
+        [-0.25, 1.45, -0.20],
+        [-0.05, -0.50, 1.55],
+    ]);
+    settings.matrix = ccm.then(&ColorMatrix::saturation_hue(1.2, 0.0)?);
+    settings.lut = Some(Lut8::gamma(0.45)?);
+    Ok(ColorPipeline::new(w, h, settings)?)
+}
+
 fn bench_pixel(a: &PixelArgs) -> CmdResult {
     let (w, h) = (a.width as usize, a.height as usize);
     let n = w * h;
@@ -88,7 +124,9 @@ fn bench_pixel(a: &PixelArgs) -> CmdResult {
     ));
     results.push((
         "demosaic_mhc_rg8_rgb8",
-        measure(n, budget, || Ok(demosaic::mhc_u8(rg, w, h, &mosaic, &mut rgb8)?))?,
+        measure(n, budget, || {
+            Ok(demosaic::mhc_u8(rg, w, h, &mosaic, &mut rgb8)?)
+        })?,
     ));
     let mosaic12: Vec<u16> = mosaic.iter().map(|&v| u16::from(v) << 4).collect();
     let mut rgb16 = vec![0u16; 3 * n];
@@ -113,6 +151,12 @@ fn bench_pixel(a: &PixelArgs) -> CmdResult {
         measure(n, budget, || {
             Ok(pack::unpack_to_u16(fmt, w, h, &packed, &mut mono16)?)
         })?,
+    ));
+
+    let pipeline = color_pipeline(w, h)?;
+    results.push((
+        "pipeline_color",
+        measure(n, budget, || Ok(pipeline.run(&mosaic, &mut rgb8)?))?,
     ));
 
     if a.json {

@@ -197,7 +197,9 @@ fn bench_pixel_prints_mpix_per_kernel() {
         "unpack_mono12p_mono16",
         "pipeline_color",
     ] {
-        let mpix = v[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {v}"));
+        let mpix = v[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {v}"));
         assert!(mpix > 0.0 && mpix.is_finite(), "{key}: {mpix}");
     }
     let o = mvcam(&["bench", "pixel", "--width", "0"]);

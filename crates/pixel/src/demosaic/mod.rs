@@ -586,6 +586,47 @@ fn bilinear_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst:
     bilinear_band(simd, p, w, h, 0, row, dst);
 }
 
+/// Bilinear output rows `y0..` (as many as `dst` holds, `3 * w` samples
+/// each) of a `w`×`h` 8-bit mosaic (w, h >= 3) whose rows `src_row` returns
+/// (asked for rows `y0 - 1 ..= y_end + 1`, clamped to the image): the band
+/// form of [`bilinear_u8`] for pipelines that prepare rows on the fly.
+pub(crate) fn bilinear_band_u8<'a>(
+    p: BayerPattern,
+    (w, h): (usize, usize),
+    y0: usize,
+    src_row: impl Fn(usize) -> &'a [u8],
+    dst: &mut [u8],
+) {
+    let simd = Simd::detect();
+    #[cfg(target_arch = "x86_64")]
+    if simd.avx2 {
+        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+        unsafe { with_avx2(|| bilinear_band(simd, p, w, h, y0, src_row, dst)) };
+        return;
+    }
+    bilinear_band(simd, p, w, h, y0, src_row, dst);
+}
+
+/// Malvar-He-Cutler output rows `y0..` of a `w`×`h` 8-bit mosaic
+/// (w, h >= 5) whose rows `src_row` returns (asked for rows
+/// `y0 - 2 ..= y_end + 2`, clamped): the band form of [`mhc_u8`].
+pub(crate) fn mhc_band_u8<'a>(
+    p: BayerPattern,
+    (w, h): (usize, usize),
+    y0: usize,
+    src_row: impl Fn(usize) -> &'a [u8],
+    dst: &mut [u8],
+) {
+    let simd = Simd::detect();
+    #[cfg(target_arch = "x86_64")]
+    if simd.avx2 {
+        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+        unsafe { with_avx2(|| mhc_band(simd, p, (w, h), y0, src_row, dst, 255)) };
+        return;
+    }
+    mhc_band(simd, p, (w, h), y0, src_row, dst, 255);
+}
+
 /// Runs `f` in a function compiled with AVX2 enabled, so that the scalar
 /// parts inlined into it are vectorised with AVX2 too.
 ///
