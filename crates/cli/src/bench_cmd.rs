@@ -34,6 +34,9 @@ pub struct PixelArgs {
     /// Time spent on each kernel, in milliseconds.
     #[arg(long, default_value = "600")]
     millis: u64,
+    /// Run only the kernels whose names contain this text.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 type CmdResult = Result<(), Box<dyn std::error::Error>>;
@@ -114,50 +117,63 @@ fn bench_pixel(a: &PixelArgs) -> CmdResult {
     let mosaic = random_bytes(n, 1);
     let mut rgb8 = vec![0u8; 3 * n];
     let mut results: Vec<(&str, f64)> = Vec::new();
+    let wanted = |name: &str| a.only.as_deref().map_or(true, |o| name.contains(o));
 
     let rg = BayerPattern::RG;
-    results.push((
-        "demosaic_bilinear_rg8_rgb8",
-        measure(n, budget, || {
-            Ok(demosaic::bilinear_u8(rg, w, h, &mosaic, &mut rgb8)?)
-        })?,
-    ));
-    results.push((
-        "demosaic_mhc_rg8_rgb8",
-        measure(n, budget, || {
-            Ok(demosaic::mhc_u8(rg, w, h, &mosaic, &mut rgb8)?)
-        })?,
-    ));
+    if wanted("demosaic_bilinear_rg8_rgb8") {
+        results.push((
+            "demosaic_bilinear_rg8_rgb8",
+            measure(n, budget, || {
+                Ok(demosaic::bilinear_u8(rg, w, h, &mosaic, &mut rgb8)?)
+            })?,
+        ));
+    }
+    if wanted("demosaic_mhc_rg8_rgb8") {
+        results.push((
+            "demosaic_mhc_rg8_rgb8",
+            measure(n, budget, || {
+                Ok(demosaic::mhc_u8(rg, w, h, &mosaic, &mut rgb8)?)
+            })?,
+        ));
+    }
     let mosaic12: Vec<u16> = mosaic.iter().map(|&v| u16::from(v) << 4).collect();
     let mut rgb16 = vec![0u16; 3 * n];
-    results.push((
-        "demosaic_bilinear_rg12_rgb16",
-        measure(n, budget, || {
-            Ok(demosaic::bilinear_u16(rg, w, h, &mosaic12, &mut rgb16)?)
-        })?,
-    ));
-    results.push((
-        "demosaic_mhc_rg12_rgb16",
-        measure(n, budget, || {
-            Ok(demosaic::mhc_u16(rg, w, h, &mosaic12, &mut rgb16, 12)?)
-        })?,
-    ));
+    if wanted("demosaic_bilinear_rg12_rgb16") {
+        results.push((
+            "demosaic_bilinear_rg12_rgb16",
+            measure(n, budget, || {
+                Ok(demosaic::bilinear_u16(rg, w, h, &mosaic12, &mut rgb16)?)
+            })?,
+        ));
+    }
+    if wanted("demosaic_mhc_rg12_rgb16") {
+        results.push((
+            "demosaic_mhc_rg12_rgb16",
+            measure(n, budget, || {
+                Ok(demosaic::mhc_u16(rg, w, h, &mosaic12, &mut rgb16, 12)?)
+            })?,
+        ));
+    }
 
     let fmt = PixelFormat::Mono12p;
     let packed = random_bytes(fmt.image_bytes(w, h).ok_or("frame too large")?, 2);
     let mut mono16 = vec![0u16; n];
-    results.push((
-        "unpack_mono12p_mono16",
-        measure(n, budget, || {
-            Ok(pack::unpack_to_u16(fmt, w, h, &packed, &mut mono16)?)
-        })?,
-    ));
+    if wanted("unpack_mono12p_mono16") {
+        results.push((
+            "unpack_mono12p_mono16",
+            measure(n, budget, || {
+                Ok(pack::unpack_to_u16(fmt, w, h, &packed, &mut mono16)?)
+            })?,
+        ));
+    }
 
-    let pipeline = color_pipeline(w, h)?;
-    results.push((
-        "pipeline_color",
-        measure(n, budget, || Ok(pipeline.run(&mosaic, &mut rgb8)?))?,
-    ));
+    if wanted("pipeline_color") {
+        let pipeline = color_pipeline(w, h)?;
+        results.push((
+            "pipeline_color",
+            measure(n, budget, || Ok(pipeline.run(&mosaic, &mut rgb8)?))?,
+        ));
+    }
 
     if a.json {
         let body: Vec<String> = results

@@ -252,6 +252,7 @@ pub fn white_balance_rgb<T: Sample>(
 /// as [`white_balance_bayer`] with bit depth 8, so a pipeline working row by
 /// row gets identical results. Infallible; any row length (including 0 and
 /// odd lengths) is accepted.
+#[inline(always)]
 pub fn white_balance_row_u8(row: &mut [u8], gains: [u32; 2]) {
     let half = 1u64 << (WB_FRAC_BITS - 1);
     let [g0, g1] = gains;
@@ -519,7 +520,16 @@ impl FixedMatrix {
     /// (a trailing partial triple is left alone). Samples above the
     /// prepared bit depth's maximum are treated as the maximum; results are
     /// clipped to `0..=max` and then to the sample type. Infallible.
+    #[inline(always)]
     pub fn apply<T: Sample>(&self, rgb: &mut [T]) {
+        self.apply_then(rgb, |v| v);
+    }
+
+    /// [`FixedMatrix::apply`] followed by `post` on every result sample
+    /// (already clipped to `0..=max`), in the same pass: a pipeline uses it
+    /// to look the results up in a gamma table while they are in registers.
+    #[inline(always)]
+    pub(crate) fn apply_then<T: Sample>(&self, rgb: &mut [T], post: impl Fn(u32) -> u32) {
         let max = self.max;
         // Pixels are processed in blocks: de-interleaved into planar
         // arrays, transformed with straight-line vectorisable loops, and
@@ -527,25 +537,27 @@ impl FixedMatrix {
         match self.kind {
             MatrixKind::Fixed { c, o, frac } => {
                 let maxi = max as i32;
+                // Zeroed once: a partial last block leaves stale entries
+                // that `store` never reads.
+                let mut p = [[0i32; BLOCK]; 3];
+                let mut out = [[0u32; BLOCK]; 3];
                 for chunk in rgb.chunks_mut(3 * BLOCK) {
-                    let mut p = [[0i32; BLOCK]; 3];
                     load(chunk, &mut p, |v| v.min(max) as i32);
-                    let mut out = [[0u32; BLOCK]; 3];
                     for (oc, (cc, &oo)) in out.iter_mut().zip(c.iter().zip(&o)) {
                         for (((d, &r), &g), &b) in oc.iter_mut().zip(&p[0]).zip(&p[1]).zip(&p[2]) {
                             let v = (cc[0] * r + cc[1] * g + cc[2] * b + oo) >> frac;
                             *d = v.clamp(0, maxi) as u32;
                         }
                     }
-                    store(chunk, &out);
+                    store(chunk, &out, &post);
                 }
             }
             MatrixKind::Float { m, o } => {
                 let maxf = max as f32;
+                let mut p = [[0f32; BLOCK]; 3];
+                let mut out = [[0u32; BLOCK]; 3];
                 for chunk in rgb.chunks_mut(3 * BLOCK) {
-                    let mut p = [[0f32; BLOCK]; 3];
                     load(chunk, &mut p, |v| v.min(max) as f32);
-                    let mut out = [[0u32; BLOCK]; 3];
                     for (oc, (mc, &oo)) in out.iter_mut().zip(m.iter().zip(&o)) {
                         for (((d, &r), &g), &b) in oc.iter_mut().zip(&p[0]).zip(&p[1]).zip(&p[2]) {
                             let v = (mc[0] * r + mc[1] * g + mc[2] * b + oo).clamp(0.0, maxf);
@@ -554,13 +566,14 @@ impl FixedMatrix {
                             *d = v as i32 as u32;
                         }
                     }
-                    store(chunk, &out);
+                    store(chunk, &out, &post);
                 }
             }
         }
     }
 
     /// [`FixedMatrix::apply`] for 8-bit data.
+    #[inline(always)]
     pub fn apply_u8(&self, rgb: &mut [u8]) {
         self.apply(rgb);
     }
@@ -591,18 +604,19 @@ fn load<T: Sample, X: Copy>(chunk: &[T], p: &mut [[X; BLOCK]; 3], f: impl Fn(u32
     }
 }
 
-/// Interleaves planar results back into the whole triples of `chunk`.
+/// Interleaves planar results, mapped through `post`, back into the whole
+/// triples of `chunk`.
 #[inline(always)]
-fn store<T: Sample>(chunk: &mut [T], out: &[[u32; BLOCK]; 3]) {
+fn store<T: Sample>(chunk: &mut [T], out: &[[u32; BLOCK]; 3], post: impl Fn(u32) -> u32) {
     for (((px, &r), &g), &b) in chunk
         .chunks_exact_mut(3)
         .zip(&out[0])
         .zip(&out[1])
         .zip(&out[2])
     {
-        px[0] = T::from_u32_clamped(r);
-        px[1] = T::from_u32_clamped(g);
-        px[2] = T::from_u32_clamped(b);
+        px[0] = T::from_u32_clamped(post(r));
+        px[1] = T::from_u32_clamped(post(g));
+        px[2] = T::from_u32_clamped(post(b));
     }
 }
 

@@ -510,6 +510,7 @@ impl FlatField {
     /// Corrects row `y` of an 8-bit frame in place with the same formula
     /// as [`apply_ffc`] (bit depth 8). Only `min(row.len(), width)` samples
     /// are corrected; a row `y >= height` is left alone. Infallible.
+    #[inline(always)]
     pub fn apply_row_u8(&self, y: usize, row: &mut [u8]) {
         self.apply_row(y, row, 8);
     }
@@ -517,6 +518,7 @@ impl FlatField {
     /// Corrects row `y` of a frame of `bit_depth` bits in place (as
     /// [`FlatField::apply_row_u8`]); a bit depth outside `1..=bits(T)` is
     /// treated as the sample type's full depth. Infallible.
+    #[inline(always)]
     pub fn apply_row<T: Sample>(&self, y: usize, row: &mut [T], bit_depth: u32) {
         let max = depth_max::<T>(bit_depth).unwrap_or(T::MAX);
         if y >= self.height {
@@ -533,7 +535,7 @@ impl FlatField {
 }
 
 /// The correction of [`apply_ffc`] over zipped slices.
-#[inline]
+#[inline(always)]
 fn correct<T: Sample>(data: &mut [T], offsets: &[u16], gains: &[u16], max: u32) {
     let half = 1u32 << (GAIN_FRAC_BITS - 1);
     for ((s, &o), &g) in data.iter_mut().zip(offsets).zip(gains) {

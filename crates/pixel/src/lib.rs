@@ -17,6 +17,7 @@ pub mod lut;
 pub mod pack;
 pub mod pipeline;
 pub mod sample;
+mod simd;
 pub mod stats;
 
 pub use sample::Sample;

@@ -30,11 +30,24 @@ use crate::demosaic::{self, BayerPattern, DemosaicError};
 use crate::ffc::{self, FfcError, FlatField};
 use crate::geometry::PixelLayout;
 use crate::lut::{Lut8, LutError};
+use crate::simd::Simd;
 
 /// Rows per band of [`ColorPipeline::run`]: small enough that a band's
 /// mosaic rows and output stay in the core's cache, large enough that the
 /// rows re-read at band edges cost little.
 const BAND_ROWS: usize = 16;
+
+/// The entries of a [`Lut8`] that is not the identity.
+#[derive(Debug, Clone)]
+struct PipelineLut {
+    table8: [u8; 256],
+}
+
+thread_local! {
+    /// Each worker thread's buffer for a band's prepared mosaic rows, kept
+    /// between bands and frames so that it is allocated and zeroed once.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Demosaicing method (SFNC-style `ColorInterpolation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,7 +151,7 @@ pub struct ColorPipeline {
     /// The matrix in fixed point, `None` when it is the identity.
     matrix: Option<FixedMatrix>,
     /// The table, `None` when it is the identity.
-    lut: Option<Lut8>,
+    lut: Option<PipelineLut>,
 }
 
 impl ColorPipeline {
@@ -165,7 +178,10 @@ impl ColorPipeline {
         } else {
             Some(FixedMatrix::new(&settings.matrix, 8)?)
         };
-        let lut = settings.lut.filter(|l| !l.is_identity());
+        let lut = settings
+            .lut
+            .filter(|l| !l.is_identity())
+            .map(|l| PipelineLut { table8: *l.table() });
         Ok(ColorPipeline {
             width,
             height,
@@ -241,15 +257,36 @@ impl ColorPipeline {
             // here is worth parallelising.
             return self.run_steps(src, dst);
         }
+        let simd = Simd::detect();
         dst.par_chunks_mut(BAND_ROWS * 3 * w)
             .enumerate()
-            .for_each_init(Vec::new, |scratch, (band, out)| {
-                self.band(src, band * BAND_ROWS, out, scratch)
+            .for_each(|(band, out)| {
+                SCRATCH.with_borrow_mut(|scratch| {
+                    let y0 = band * BAND_ROWS;
+                    #[cfg(target_arch = "x86_64")]
+                    if simd.avx2 {
+                        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
+                        return unsafe { self.band_avx2(src, y0, out, scratch) };
+                    }
+                    self.band(src, y0, out, scratch)
+                })
             });
         Ok(())
     }
 
+    /// [`band`](Self::band) compiled with AVX2, so that the steps' loops
+    /// inlined into it are vectorised with it.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn band_avx2(&self, src: &[u8], y0: usize, out: &mut [u8], scratch: &mut Vec<u8>) {
+        self.band(src, y0, out, scratch)
+    }
+
     /// Output rows `y0..y0 + out.len() / (3w)`.
+    #[inline(always)]
     fn band(&self, src: &[u8], y0: usize, out: &mut [u8], scratch: &mut Vec<u8>) {
         let (w, h) = (self.width, self.height);
         let rows = out.len() / (3 * w);
@@ -261,7 +298,11 @@ impl ColorPipeline {
         // rows 0..3 or h-3..h where a border row repeats row 1 or h-2.
         let first = y0.saturating_sub(reach).min(h - 3);
         let last = (y0 + rows + reach).min(h).max(3); // exclusive
-        scratch.resize((last - first) * w, 0);
+        let len = (last - first) * w;
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        let scratch = &mut scratch[..len];
         for (i, row) in scratch.chunks_exact_mut(w).enumerate() {
             self.prepare_row(src, first + i, row);
         }
@@ -274,19 +315,26 @@ impl ColorPipeline {
                 demosaic::mhc_band_u8(self.settings.pattern, (w, h), y0, row, out)
             }
         }
-        if let Some(m) = &self.matrix {
-            m.apply_u8(out);
-        }
-        if let Some(l) = &self.lut {
-            let t = l.table();
-            for v in out.iter_mut() {
-                *v = t[usize::from(*v)];
+        match (&self.matrix, &self.lut) {
+            (Some(m), Some(l)) => {
+                // Results are clipped to 0..=255, so the mask changes
+                // nothing but lets the look-up go without a bounds check.
+                let t = &l.table8;
+                m.apply_then(out, |v| u32::from(t[(v & 255) as usize]));
             }
+            (Some(m), None) => m.apply_u8(out),
+            (None, Some(l)) => {
+                for v in out.iter_mut() {
+                    *v = l.table8[usize::from(*v)];
+                }
+            }
+            (None, None) => {}
         }
     }
 
     /// Mosaic row `y` after defect correction, flat field and white
     /// balance.
+    #[inline(always)]
     fn prepare_row(&self, src: &[u8], y: usize, row: &mut [u8]) {
         let (w, h, s) = (self.width, self.height, &self.settings);
         row.copy_from_slice(&src[y * w..(y + 1) * w]);

@@ -57,27 +57,7 @@ use std::ops::{Add, Mul, Sub};
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
-/// Which vector kernels the running CPU supports; only [`Simd::detect`]
-/// can claim support, so holding `avx2: true` proves the CPU has it.
-#[derive(Clone, Copy)]
-struct Simd {
-    avx2: bool,
-}
-
-impl Simd {
-    fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            Simd {
-                avx2: std::is_x86_feature_detected!("avx2"),
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            Simd { avx2: false }
-        }
-    }
-}
+use crate::simd::Simd;
 
 /// Arrangement of the 2×2 Bayer cell, named by the colours of the first two
 /// pixels of the first row (PFNC convention).
@@ -577,13 +557,7 @@ fn bilinear_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst:
     }
     let simd = Simd::detect();
     let row = |y: usize| &src[y * w..(y + 1) * w];
-    #[cfg(target_arch = "x86_64")]
-    if simd.avx2 {
-        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
-        unsafe { with_avx2(|| bilinear_band(simd, p, w, h, 0, row, dst)) };
-        return;
-    }
-    bilinear_band(simd, p, w, h, 0, row, dst);
+    simd.run(|| bilinear_band(simd, p, w, h, 0, row, dst));
 }
 
 /// Bilinear output rows `y0..` (as many as `dst` holds, `3 * w` samples
@@ -598,13 +572,7 @@ pub(crate) fn bilinear_band_u8<'a>(
     dst: &mut [u8],
 ) {
     let simd = Simd::detect();
-    #[cfg(target_arch = "x86_64")]
-    if simd.avx2 {
-        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
-        unsafe { with_avx2(|| bilinear_band(simd, p, w, h, y0, src_row, dst)) };
-        return;
-    }
-    bilinear_band(simd, p, w, h, y0, src_row, dst);
+    simd.run(|| bilinear_band(simd, p, w, h, y0, src_row, dst));
 }
 
 /// Malvar-He-Cutler output rows `y0..` of a `w`×`h` 8-bit mosaic
@@ -618,24 +586,7 @@ pub(crate) fn mhc_band_u8<'a>(
     dst: &mut [u8],
 ) {
     let simd = Simd::detect();
-    #[cfg(target_arch = "x86_64")]
-    if simd.avx2 {
-        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
-        unsafe { with_avx2(|| mhc_band(simd, p, (w, h), y0, src_row, dst, 255)) };
-        return;
-    }
-    mhc_band(simd, p, (w, h), y0, src_row, dst, 255);
-}
-
-/// Runs `f` in a function compiled with AVX2 enabled, so that the scalar
-/// parts inlined into it are vectorised with AVX2 too.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
+    simd.run(|| mhc_band(simd, p, (w, h), y0, src_row, dst, 255));
 }
 
 // ---------------------------------------------------------------------------
@@ -850,13 +801,7 @@ fn mhc_dispatch<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut
     }
     let simd = Simd::detect();
     let row = |y: usize| &src[y * w..(y + 1) * w];
-    #[cfg(target_arch = "x86_64")]
-    if simd.avx2 {
-        // SAFETY: `simd.avx2` is only true when the CPU has AVX2.
-        unsafe { with_avx2(|| mhc_band(simd, p, (w, h), 0, row, dst, max)) };
-        return;
-    }
-    mhc_band(simd, p, (w, h), 0, row, dst, max);
+    simd.run(|| mhc_band(simd, p, (w, h), 0, row, dst, max));
 }
 
 #[cfg(test)]
