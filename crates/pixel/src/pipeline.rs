@@ -35,7 +35,27 @@ use crate::simd::Simd;
 /// Rows per band of [`ColorPipeline::run`]: small enough that a band's
 /// mosaic rows and output stay in the core's cache, large enough that the
 /// rows re-read at band edges cost little.
-const BAND_ROWS: usize = 16;
+const BAND_ROWS: usize = 8;
+
+/// Largest fixed-point white-balance gain for which `255 * gain + 2^15`
+/// fits in `u32` (the fused row pass computes in 32 bits).
+const WB_NARROW_MAX: u32 = (u32::MAX - (1 << (color::WB_FRAC_BITS - 1))) / 255;
+
+/// Flat-field correction of one 8-bit sample: the formula of
+/// [`ffc::apply_ffc`] (`65535 * 65535 + 2048` fits in `u32`).
+#[inline(always)]
+fn ffc_px(v: u8, offset: u16, gain: u16) -> u8 {
+    let v = u32::from(v).saturating_sub(u32::from(offset));
+    (((v * u32::from(gain)) + (1 << (ffc::GAIN_FRAC_BITS - 1))) >> ffc::GAIN_FRAC_BITS).min(255)
+        as u8
+}
+
+/// White balance of one 8-bit sample with a gain of at most
+/// [`WB_NARROW_MAX`]: the formula of [`color::white_balance_bayer`].
+#[inline(always)]
+fn wb_px(v: u8, gain: u32) -> u8 {
+    ((u32::from(v) * gain + (1 << (color::WB_FRAC_BITS - 1))) >> color::WB_FRAC_BITS).min(255) as u8
+}
 
 /// The entries of a [`Lut8`] that is not the identity.
 #[derive(Debug, Clone)]
@@ -334,24 +354,70 @@ impl ColorPipeline {
 
     /// Mosaic row `y` after defect correction, flat field and white
     /// balance.
+    ///
+    /// Flat field and white balance are per-pixel functions, so they run
+    /// in one fused pass from the mosaic into `row` (the formulas of
+    /// [`ffc::apply_ffc`] and [`color::white_balance_bayer`] at 8 bits);
+    /// the few defects are then estimated from the original mosaic and put
+    /// through the same two functions.
     #[inline(always)]
     fn prepare_row(&self, src: &[u8], y: usize, row: &mut [u8]) {
         let (w, h, s) = (self.width, self.height, &self.settings);
-        row.copy_from_slice(&src[y * w..(y + 1) * w]);
-        let layout = PixelLayout::Bayer(s.pattern);
-        for d in s.defects.row(y as u32) {
-            let x = d.x as usize;
-            if let Some(v) = defect::estimate_in(layout, src, w, h, x, y, &s.defects) {
-                row[x] = v.min(255) as u8;
-            }
-        }
-        if let Some(f) = &s.flat_field {
-            f.apply_row_u8(y, row);
-        }
-        let g = [
+        let line = &src[y * w..(y + 1) * w];
+        let wb = [
             self.wb[s.pattern.channel_at(0, y)],
             self.wb[s.pattern.channel_at(1, y)],
         ];
-        color::white_balance_row_u8(row, g);
+        let maps = s.flat_field.as_ref().map(|f| {
+            let range = y * w..(y + 1) * w;
+            (&f.offsets()[range.clone()], &f.gains()[range])
+        });
+        let layout = PixelLayout::Bayer(s.pattern);
+        let defects = s.defects.row(y as u32).iter().filter_map(|d| {
+            let x = d.x as usize;
+            let v = defect::estimate_in(layout, src, w, h, x, y, &s.defects)?;
+            Some((x, v.min(255) as u8))
+        });
+        if wb[0].max(wb[1]) > WB_NARROW_MAX {
+            // Gains too large for 32-bit products: the steps' own rows.
+            row.copy_from_slice(line);
+            for (x, v) in defects {
+                row[x] = v;
+            }
+            if let Some(f) = &s.flat_field {
+                f.apply_row_u8(y, row);
+            }
+            color::white_balance_row_u8(row, wb);
+            return;
+        }
+        match maps {
+            Some((off, gain)) => {
+                let pixels = row.chunks_exact_mut(2).zip(line.chunks_exact(2));
+                let maps = off.chunks_exact(2).zip(gain.chunks_exact(2));
+                for ((d, s), (o, g)) in pixels.zip(maps) {
+                    d[0] = wb_px(ffc_px(s[0], o[0], g[0]), wb[0]);
+                    d[1] = wb_px(ffc_px(s[1], o[1], g[1]), wb[1]);
+                }
+                if w % 2 == 1 {
+                    let x = w - 1;
+                    row[x] = wb_px(ffc_px(line[x], off[x], gain[x]), wb[0]);
+                }
+                for (x, v) in defects {
+                    row[x] = wb_px(ffc_px(v, off[x], gain[x]), wb[x % 2]);
+                }
+            }
+            None => {
+                for (d, s) in row.chunks_exact_mut(2).zip(line.chunks_exact(2)) {
+                    d[0] = wb_px(s[0], wb[0]);
+                    d[1] = wb_px(s[1], wb[1]);
+                }
+                if w % 2 == 1 {
+                    row[w - 1] = wb_px(line[w - 1], wb[0]);
+                }
+                for (x, v) in defects {
+                    row[x] = wb_px(v, wb[x % 2]);
+                }
+            }
+        }
     }
 }
