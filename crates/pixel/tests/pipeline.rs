@@ -155,3 +155,18 @@ proptest! {
         prop_assert_eq!(fast, steps);
     }
 }
+
+#[test]
+fn very_large_white_balance_gains_take_the_wide_path_alike() {
+    let (w, h) = (37, 21);
+    let mut rng = Rng(77);
+    let src: Vec<u8> = (0..w * h).map(|_| (rng.next() % 4) as u8).collect();
+    let mut s = settings(&mut rng, w, h, BayerPattern::BG, DemosaicMethod::Bilinear);
+    s.white_balance = [300.0, 0.5, 1000.0];
+    let pipe = ColorPipeline::new(w, h, s).unwrap();
+    let mut fast = vec![0u8; 3 * w * h];
+    let mut steps = vec![1u8; 3 * w * h];
+    pipe.run(&src, &mut fast).unwrap();
+    pipe.run_steps(&src, &mut steps).unwrap();
+    assert_eq!(fast, steps);
+}
