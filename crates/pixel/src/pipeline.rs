@@ -337,10 +337,10 @@ impl ColorPipeline {
         }
         match (&self.matrix, &self.lut) {
             (Some(m), Some(l)) => {
-                // Results are clipped to 0..=255, so the mask changes
-                // nothing but lets the look-up go without a bounds check.
-                let t = &l.table8;
-                m.apply_then(out, |v| u32::from(t[(v & 255) as usize]));
+                m.apply_u8(out);
+                for v in out.iter_mut() {
+                    *v = l.table8[usize::from(*v)];
+                }
             }
             (Some(m), None) => m.apply_u8(out),
             (None, Some(l)) => {

@@ -56,6 +56,9 @@
 //! of every pixel is preserved. A pipeline folds it into the colour matrix
 //! with [`ColorMatrix::then`] and applies both in one pass.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use crate::demosaic::BayerPattern;
 use crate::levels::{depth_max, type_bits};
 use crate::Sample;
@@ -450,6 +453,9 @@ pub struct FixedMatrix {
     kind: MatrixKind,
     max: u32,
     bit_depth: u32,
+    /// The AVX2 form, for 8-bit data whose coefficients fit in `i16`.
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<avx2::Coefficients>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -499,10 +505,19 @@ impl FixedMatrix {
                 o: matrix.offset.map(|v| v + 0.5),
             }
         };
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = match &kind {
+            MatrixKind::Fixed { c, o, frac: 14 } if bit_depth == 8 => {
+                avx2::Coefficients::new(*c, *o)
+            }
+            _ => None,
+        };
         Ok(FixedMatrix {
             kind,
             max,
             bit_depth,
+            #[cfg(target_arch = "x86_64")]
+            avx2,
         })
     }
 
@@ -572,9 +587,21 @@ impl FixedMatrix {
         }
     }
 
-    /// [`FixedMatrix::apply`] for 8-bit data.
+    /// [`FixedMatrix::apply`] for 8-bit data, with an AVX2 kernel when the
+    /// CPU has it and the matrix was prepared for 8 bits with coefficients
+    /// below 2 in magnitude (bit-identical results).
     #[inline(always)]
     pub fn apply_u8(&self, rgb: &mut [u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(k) = &self.avx2 {
+            if crate::simd::Simd::detect().avx2 {
+                let whole = rgb.len() - rgb.len() % 3;
+                // SAFETY: the CPU has AVX2 (checked just above).
+                let done = unsafe { avx2::apply(&mut rgb[..whole], k) };
+                self.apply(&mut rgb[done..]);
+                return;
+            }
+        }
         self.apply(rgb);
     }
 
@@ -637,4 +664,46 @@ pub fn apply_color_matrix<T: Sample>(
     let (n, _) = check::<T>(data.len(), width, height, 3, bit_depth)?;
     FixedMatrix::new(matrix, bit_depth)?.apply(&mut data[..n]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vector kernel of `apply_u8` is bit-identical to the portable
+    /// fixed-point loop, including clipping at both ends and odd lengths.
+    #[test]
+    fn apply_u8_equals_the_portable_loop() {
+        let matrices = [
+            ColorMatrix::new(
+                [[1.6, -0.45, -0.15], [-0.3, 1.5, -0.2], [-0.1, -0.55, 1.65]],
+                [2.0, -3.0, 1.5],
+            ),
+            ColorMatrix::new(
+                [[-1.99, 1.99, 0.5], [0.0, 0.01, -1.0], [1.0, 1.0, 1.0]],
+                [-300.0, 40.25, 255.5],
+            ),
+            ColorMatrix::IDENTITY,
+        ];
+        let mut state = 1u64;
+        for m in &matrices {
+            let fixed = FixedMatrix::new(m, 8).unwrap();
+            #[cfg(target_arch = "x86_64")]
+            assert!(fixed.avx2.is_some(), "{m:?} should have a vector form");
+            for len in [0, 3, 24, 30, 33, 96, 3 * 101, 3 * 1000] {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (state >> 56) as u8
+                    })
+                    .collect();
+                let (mut a, mut b) = (data.clone(), data);
+                fixed.apply_u8(&mut a);
+                fixed.apply(&mut b);
+                assert_eq!(a, b, "{m:?}, {len} bytes");
+            }
+        }
+    }
 }
