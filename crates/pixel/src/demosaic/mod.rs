@@ -58,6 +58,7 @@ use std::ops::{Add, Mul, Sub};
 mod avx2;
 
 use crate::simd::Simd;
+use crate::Sample;
 
 /// Arrangement of the 2×2 Bayer cell, named by the colours of the first two
 /// pixels of the first row (PFNC convention).
@@ -147,7 +148,7 @@ pub enum DemosaicError {
 // ---------------------------------------------------------------------------
 
 /// Internal sample trait: u8 uses 16-bit arithmetic, u16 uses 32-bit.
-trait Px: Copy + Default {
+trait Px: Sample {
     /// Signed accumulator wide enough for the MHC kernels (×16 weights).
     type W: Copy + Add<Output = Self::W> + Sub<Output = Self::W> + Mul<Output = Self::W>;
     fn avg2(a: Self, b: Self) -> Self;
@@ -156,8 +157,6 @@ trait Px: Copy + Default {
     fn k(c: i8) -> Self::W;
     /// `(acc + 8) >> 4`, clipped to `0..=max`.
     fn finish(acc: Self::W, max: Self::W) -> Self;
-    fn to_u32(self) -> u32;
-    fn from_u32(v: u32) -> Self;
     /// Vector version of [`bil_pairs`] for the leading pairs of a row;
     /// returns how many pairs it wrote (the scalar loop does the rest).
     #[inline(always)]
@@ -185,36 +184,36 @@ trait Px: Copy + Default {
     }
 }
 
+/// The arithmetic of [`Px`] for a sample type `$t` whose sums fit in the
+/// unsigned `$wide` and whose MHC accumulators fit in the signed `$w`.
+macro_rules! px_arithmetic {
+    ($t:ty, $wide:ty, $w:ty) => {
+        type W = $w;
+        #[inline(always)]
+        fn avg2(a: $t, b: $t) -> $t {
+            ((a as $wide + b as $wide + 1) >> 1) as $t
+        }
+        #[inline(always)]
+        fn avg4(a: $t, b: $t, c: $t, d: $t) -> $t {
+            ((a as $wide + b as $wide + c as $wide + d as $wide + 2) >> 2) as $t
+        }
+        #[inline(always)]
+        fn w(self) -> $w {
+            self as $w
+        }
+        #[inline(always)]
+        fn k(c: i8) -> $w {
+            c as $w
+        }
+        #[inline(always)]
+        fn finish(acc: $w, max: $w) -> $t {
+            ((acc + 8) >> 4).clamp(0, max) as $t
+        }
+    };
+}
+
 impl Px for u8 {
-    type W = i16;
-    #[inline(always)]
-    fn avg2(a: u8, b: u8) -> u8 {
-        ((a as u16 + b as u16 + 1) >> 1) as u8
-    }
-    #[inline(always)]
-    fn avg4(a: u8, b: u8, c: u8, d: u8) -> u8 {
-        ((a as u16 + b as u16 + c as u16 + d as u16 + 2) >> 2) as u8
-    }
-    #[inline(always)]
-    fn w(self) -> i16 {
-        self as i16
-    }
-    #[inline(always)]
-    fn k(c: i8) -> i16 {
-        c as i16
-    }
-    #[inline(always)]
-    fn finish(acc: i16, max: i16) -> u8 {
-        ((acc + 8) >> 4).clamp(0, max) as u8
-    }
-    #[inline(always)]
-    fn to_u32(self) -> u32 {
-        self as u32
-    }
-    #[inline(always)]
-    fn from_u32(v: u32) -> u8 {
-        v.min(u8::MAX as u32) as u8
-    }
+    px_arithmetic!(u8, u16, i16);
     #[inline(always)]
     fn bil_pairs_simd<const C: usize, const G_FIRST: bool>(
         simd: Simd,
@@ -251,35 +250,7 @@ impl Px for u8 {
 }
 
 impl Px for u16 {
-    type W = i32;
-    #[inline(always)]
-    fn avg2(a: u16, b: u16) -> u16 {
-        ((a as u32 + b as u32 + 1) >> 1) as u16
-    }
-    #[inline(always)]
-    fn avg4(a: u16, b: u16, c: u16, d: u16) -> u16 {
-        ((a as u32 + b as u32 + c as u32 + d as u32 + 2) >> 2) as u16
-    }
-    #[inline(always)]
-    fn w(self) -> i32 {
-        self as i32
-    }
-    #[inline(always)]
-    fn k(c: i8) -> i32 {
-        c as i32
-    }
-    #[inline(always)]
-    fn finish(acc: i32, max: i32) -> u16 {
-        ((acc + 8) >> 4).clamp(0, max) as u16
-    }
-    #[inline(always)]
-    fn to_u32(self) -> u32 {
-        self as u32
-    }
-    #[inline(always)]
-    fn from_u32(v: u32) -> u16 {
-        v.min(u16::MAX as u32) as u16
-    }
+    px_arithmetic!(u16, u32, i32);
 }
 
 // ---------------------------------------------------------------------------
@@ -412,7 +383,7 @@ fn small_image<T: Px>(p: BayerPattern, w: usize, h: usize, src: &[T], dst: &mut 
                     // no sample of that colour in the window -> 0
                     (sum[c] + cnt[c] / 2)
                         .checked_div(cnt[c])
-                        .map_or(T::default(), T::from_u32)
+                        .map_or(T::default(), T::from_u32_clamped)
                 };
             }
         }
