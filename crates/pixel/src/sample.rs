@@ -9,6 +9,10 @@ pub trait Sample: Copy + Default + PartialEq + Send + Sync + 'static + private::
     fn to_u32(self) -> u32;
     /// `v` clipped to `0..=MAX`.
     fn from_u32_clamped(v: u32) -> Self;
+    /// The slice as bytes if the samples are `u8`, so that generic
+    /// functions can hand 8-bit data to byte kernels.
+    #[doc(hidden)]
+    fn as_bytes_mut(samples: &mut [Self]) -> Option<&mut [u8]>;
 }
 
 impl Sample for u8 {
@@ -21,6 +25,10 @@ impl Sample for u8 {
     fn from_u32_clamped(v: u32) -> Self {
         v.min(<Self as Sample>::MAX) as u8
     }
+    #[inline(always)]
+    fn as_bytes_mut(samples: &mut [u8]) -> Option<&mut [u8]> {
+        Some(samples)
+    }
 }
 
 impl Sample for u16 {
@@ -32,6 +40,10 @@ impl Sample for u16 {
     #[inline(always)]
     fn from_u32_clamped(v: u32) -> Self {
         v.min(<Self as Sample>::MAX) as u16
+    }
+    #[inline(always)]
+    fn as_bytes_mut(_: &mut [u16]) -> Option<&mut [u8]> {
+        None
     }
 }
 

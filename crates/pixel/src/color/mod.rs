@@ -662,7 +662,12 @@ pub fn apply_color_matrix<T: Sample>(
     matrix: &ColorMatrix,
 ) -> Result<(), ColorError> {
     let (n, _) = check::<T>(data.len(), width, height, 3, bit_depth)?;
-    FixedMatrix::new(matrix, bit_depth)?.apply(&mut data[..n]);
+    let fixed = FixedMatrix::new(matrix, bit_depth)?;
+    let data = &mut data[..n];
+    match T::as_bytes_mut(data) {
+        Some(bytes) => fixed.apply_u8(bytes),
+        None => fixed.apply(data),
+    }
     Ok(())
 }
 
