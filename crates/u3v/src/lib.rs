@@ -12,6 +12,7 @@
 //! | [`bootstrap`] | ABRM, SBRM, SIRM, EIRM registers and [`StreamSizing`] |
 //! | [`manifest`] | manifest table and `local:` URLs |
 //! | [`descriptor`] | USB descriptors: building and parsing |
+//! | [`link`] | the host's [`UsbLink`], device models' [`UsbDevice`], and [`MemoryLink`] joining them |
 //!
 //! Decoders borrow from their input where it matters (WRITEMEM data, READMEM
 //! acknowledge data, stacked lists, event data), so a receiver can hand frame
@@ -39,6 +40,7 @@ pub mod descriptor;
 mod error;
 pub mod event;
 pub mod gencp;
+pub mod link;
 pub mod manifest;
 pub mod stream;
 mod wire;
@@ -48,5 +50,6 @@ pub use descriptor::{parse_configuration, DeviceDescriptors, DeviceIdentity, U3v
 pub use error::{DecodeError, EncodeError, SizingError};
 pub use event::{EventPacket, EventRef};
 pub use gencp::{decode_ack, decode_command, Ack, AckRef, Command, CommandRef, Flags, Status};
+pub use link::{DeviceError, InTransfer, LinkError, MemoryLink, SetupPacket, UsbDevice, UsbLink};
 pub use manifest::{LocalUrl, Manifest, ManifestEntry};
 pub use stream::{parse_chunks, Chunk, Leader, PayloadType, Trailer};
