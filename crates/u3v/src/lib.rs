@@ -36,6 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod bootstrap;
+pub mod control_channel;
+pub mod control_server;
 pub mod descriptor;
 mod error;
 pub mod event;
