@@ -45,6 +45,8 @@ pub mod gencp;
 pub mod link;
 pub mod manifest;
 pub mod stream;
+pub mod stream_receiver;
+pub mod stream_sender;
 mod wire;
 
 pub use bootstrap::{Abrm, Eirm, Sbrm, Sirm, StreamSizing};

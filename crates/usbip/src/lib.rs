@@ -45,6 +45,8 @@
 
 pub mod error;
 pub mod op;
+pub mod client;
+pub mod server;
 pub mod urb;
 
 pub use error::Error;
