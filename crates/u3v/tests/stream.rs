@@ -1,0 +1,704 @@
+//! The USB3 Vision stream end to end: a device with a GenCP control pipe and
+//! a `StreamSender` on endpoint 0x83, the host's `ControlChannel` and
+//! `StreamReceiver`, joined by `MemoryLink`.
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use u3v::bootstrap::{abrm, sbrm, sirm};
+use u3v::control_channel::{ChannelConfig, ControlChannel, ControlError};
+use u3v::control_server::{ControlPipe, ControlServer, RegisterSpace, ServerConfig};
+use u3v::gencp::Status;
+use u3v::link::{DeviceError, LinkError, MemoryLink, SetupPacket, UsbDevice, UsbLink};
+use u3v::stream::ImageInfo;
+use u3v::stream_receiver::{FrameInfo, Phase, StreamError, StreamReceiver};
+use u3v::stream_sender::{
+    Fault, Frame, Overflow, PushError, SenderConfig, StreamSender, TRUNCATED_TRAILER_LEN,
+};
+
+const SBRM_AT: u64 = 0x1000;
+const SIRM_AT: u64 = 0x2000;
+const SIZE: usize = 0x3000;
+const EP: u8 = 0x83;
+const MONO8: u32 = 0x0108_0001;
+const MONO16: u32 = 0x0110_0007;
+const T: Duration = Duration::from_secs(2);
+
+struct Registers {
+    mem: Mutex<Vec<u8>>,
+    stream: Arc<StreamSender>,
+}
+
+fn sirm_offset(address: u64, len: usize) -> Option<u64> {
+    let end = address.checked_add(len as u64)?;
+    (address >= SIRM_AT && end <= SIRM_AT + sirm::LEN as u64).then(|| address - SIRM_AT)
+}
+
+impl RegisterSpace for Registers {
+    fn read(&self, address: u64, buf: &mut [u8]) -> Result<(), Status> {
+        if let Some(off) = sirm_offset(address, buf.len()) {
+            return self.stream.read_register(off, buf);
+        }
+        let m = self.mem.lock().unwrap();
+        let src = usize::try_from(address)
+            .ok()
+            .and_then(|a| m.get(a..a.checked_add(buf.len())?))
+            .ok_or(Status::INVALID_ADDRESS)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn write(&self, address: u64, data: &[u8]) -> Result<(), Status> {
+        if let Some(off) = sirm_offset(address, data.len()) {
+            return self.stream.write_register(off, data);
+        }
+        Err(Status::WRITE_PROTECT)
+    }
+}
+
+struct Device {
+    control: ControlPipe<Registers>,
+    stream: Arc<StreamSender>,
+    /// When set, the stream endpoint sends garbage from this generator.
+    garbage: Option<Mutex<u64>>,
+}
+
+impl UsbDevice for Device {
+    fn control_in(&self, _: &SetupPacket, _: &mut [u8]) -> Result<usize, DeviceError> {
+        Err(DeviceError::Stall)
+    }
+    fn control_out(&self, _: &SetupPacket, _: &[u8]) -> Result<(), DeviceError> {
+        Err(DeviceError::Stall)
+    }
+    fn bulk_out(&self, endpoint: u8, data: &[u8]) -> Result<(), DeviceError> {
+        match endpoint {
+            0x01 => self.control.bulk_out(data),
+            _ => Err(DeviceError::NoEndpoint),
+        }
+    }
+    fn bulk_in(
+        &self,
+        endpoint: u8,
+        buf: &mut [u8],
+        deadline: Instant,
+    ) -> Result<usize, DeviceError> {
+        match endpoint {
+            0x81 => self.control.bulk_in(buf, deadline),
+            EP => match &self.garbage {
+                Some(g) => Ok(garbage(g, buf)),
+                None => self.stream.bulk_in(buf, deadline),
+            },
+            _ => Err(DeviceError::NoEndpoint),
+        }
+    }
+    fn clear_halt(&self, endpoint: u8) -> Result<(), DeviceError> {
+        match endpoint {
+            EP => self.stream.clear_halt(),
+            _ => Ok(()),
+        }
+    }
+}
+
+struct Rig {
+    link: Arc<MemoryLink>,
+    channel: ControlChannel,
+    sender: Arc<StreamSender>,
+    receiver: StreamReceiver,
+}
+
+fn rig(config: SenderConfig) -> Rig {
+    rig_with(config, None)
+}
+
+fn rig_with(config: SenderConfig, garbage_seed: Option<u64>) -> Rig {
+    let mut m = vec![0u8; SIZE];
+    let mut put =
+        |at: u64, bytes: &[u8]| m[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+    put(abrm::MAX_DEVICE_RESPONSE_TIME, &100u32.to_le_bytes());
+    put(abrm::SBRM_ADDRESS, &SBRM_AT.to_le_bytes());
+    put(
+        SBRM_AT + sbrm::MAX_CMD_TRANSFER_LENGTH,
+        &1032u32.to_le_bytes(),
+    );
+    put(
+        SBRM_AT + sbrm::MAX_ACK_TRANSFER_LENGTH,
+        &1024u32.to_le_bytes(),
+    );
+    put(SBRM_AT + sbrm::SIRM_ADDRESS, &SIRM_AT.to_le_bytes());
+    let sender = Arc::new(StreamSender::new(config));
+    let regs = Registers {
+        mem: Mutex::new(m),
+        stream: sender.clone(),
+    };
+    let server = ControlServer::new(regs, ServerConfig::default().with_response_time(100));
+    let device = Arc::new(Device {
+        control: ControlPipe::new(server),
+        stream: sender.clone(),
+        garbage: garbage_seed.map(Mutex::new),
+    });
+    let link = Arc::new(MemoryLink::new(device));
+    let channel = ControlChannel::open(link.clone(), ChannelConfig::default()).unwrap();
+    let receiver = StreamReceiver::new(link.clone(), EP);
+    Rig {
+        link,
+        channel,
+        sender,
+        receiver,
+    }
+}
+
+fn config(required: u64) -> SenderConfig {
+    SenderConfig {
+        alignment_exponent: 6,
+        required_payload_size: required,
+        queue_capacity: 4,
+        overflow: Overflow::Block,
+    }
+}
+
+fn content(block: u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u64 * 7 + block * 13 + (i as u64 >> 8)) as u8)
+        .collect()
+}
+
+fn mono8(block: u64, w: u32, h: u32) -> Frame {
+    let info = ImageInfo {
+        pixel_format: MONO8,
+        size_x: w,
+        size_y: h,
+        offset_x: 3,
+        offset_y: 5,
+        padding_x: 0,
+    };
+    Frame::image(block, 1_000 * block, info, content(block, (w * h) as usize))
+}
+
+fn recv(r: &Rig, buf: &mut [u8]) -> Result<FrameInfo, StreamError> {
+    r.receiver.receive(buf, T)
+}
+
+fn check_frame(r: &Rig, buf: &mut [u8], block: u64, w: u32, h: u32) -> FrameInfo {
+    let info = recv(r, buf).unwrap_or_else(|e| panic!("block {block}: {e}"));
+    let len = (w * h) as usize;
+    assert_eq!(info.block_id, block);
+    assert_eq!(info.timestamp, 1_000 * block);
+    assert_eq!(info.image.pixel_format, MONO8);
+    assert_eq!((info.image.size_x, info.image.size_y), (w, h));
+    assert_eq!((info.image.offset_x, info.image.offset_y), (3, 5));
+    assert_eq!(info.valid_payload_size, len as u64);
+    assert_eq!(info.status, Status::SUCCESS);
+    assert_eq!(info.size_y_sent, h);
+    assert!(
+        buf[..len] == content(block, len)[..],
+        "block {block} payload"
+    );
+    info
+}
+
+/// Runs `f` in a thread and fails if it does not finish within 10 s.
+fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("test body hung")
+}
+
+#[test]
+fn frames_of_every_shape_arrive_byte_exact() {
+    bounded(|| {
+        for (w, h, max) in [
+            (1000u32, 700u32, 64 * 1024u32),
+            (1001, 3, 1024),
+            (1, 1, 1 << 20),
+            (333, 1, 256),
+            (4096, 256, 1 << 20),
+        ] {
+            let len = u64::from(w * h);
+            let r = rig(config(len));
+            let sizing = r.receiver.configure(&r.channel, SIRM_AT, max).unwrap();
+            assert!(r.sender.is_enabled());
+            let s = r.sender.sirm();
+            assert_eq!(s.payload_transfer_size, sizing.payload_transfer_size);
+            assert_eq!(s.final_transfer1_size, sizing.final_transfer1_size);
+            assert!(sizing.total_payload_capacity() >= len);
+
+            let sender = r.sender.clone();
+            let camera = thread::spawn(move || {
+                for b in 1..=6 {
+                    sender.push(mono8(b, w, h), T).unwrap();
+                }
+            });
+            // A frame buffer of exactly the payload size: the final transfer
+            // (rounded up to the alignment) goes through the scratch buffer.
+            let mut buf = vec![0u8; len as usize];
+            for b in 1..=6 {
+                let info = check_frame(&r, &mut buf, b, w, h);
+                assert_eq!(info.lost_before, 0);
+            }
+            camera.join().unwrap();
+            let st = r.receiver.stats();
+            assert_eq!((st.frames, st.errors, st.incomplete, st.lost), (6, 0, 0, 0));
+            assert_eq!(st.bytes, 6 * len);
+            let ds = r.sender.stats();
+            assert_eq!(ds.sizing_violations, 0, "{w}x{h}");
+            assert_eq!(ds.frames_sent, 6);
+        }
+    });
+}
+
+#[test]
+fn a_larger_frame_buffer_receives_every_transfer_in_place() {
+    bounded(|| {
+        let r = rig(config(1001 * 3));
+        r.receiver.configure(&r.channel, SIRM_AT, 512).unwrap();
+        let mut buf = vec![0xEEu8; 8192];
+        r.sender.push(mono8(1, 1001, 3), T).unwrap();
+        check_frame(&r, &mut buf, 1, 1001, 3);
+        // A smaller frame than required: the trailer comes early, legitimately.
+        r.sender.push(mono8(2, 100, 3), T).unwrap();
+        check_frame(&r, &mut buf, 2, 100, 3);
+        // 100x5 = 500 bytes: a multiple-free size ending inside a transfer.
+        r.sender.push(mono8(3, 512, 1), T).unwrap();
+        check_frame(&r, &mut buf, 3, 512, 1);
+        assert_eq!(r.receiver.stats().errors, 0);
+    });
+}
+
+#[test]
+fn a_frame_buffer_too_small_is_reported_and_the_stream_recovers() {
+    bounded(|| {
+        let r = rig(config(4000));
+        r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+        r.sender.push(mono8(1, 1000, 4), T).unwrap();
+        r.sender.push(mono8(2, 1000, 4), T).unwrap();
+        let mut small = vec![0u8; 1500];
+        assert!(matches!(
+            recv(&r, &mut small),
+            Err(StreamError::BufferTooSmall {
+                block_id: 1,
+                available: 1500
+            })
+        ));
+        let mut buf = vec![0u8; 4000];
+        check_frame(&r, &mut buf, 2, 1000, 4);
+    });
+}
+
+#[test]
+fn inconsistent_sirm_refuses_the_enable() {
+    let r = rig(config(10_000));
+    let at = |off| SIRM_AT + off;
+    let refused = |res: Result<(), ControlError>| {
+        matches!(
+            res,
+            Err(ControlError::Status {
+                status: Status::SI_REGISTERS_INCONSISTENT,
+                ..
+            })
+        )
+    };
+    let ch = &r.channel;
+    ch.write_u32(at(sirm::MAX_LEADER_SIZE), 64).unwrap();
+    ch.write_u32(at(sirm::MAX_TRAILER_SIZE), 64).unwrap();
+    // Not aligned to 64.
+    ch.write_u32(at(sirm::PAYLOAD_TRANSFER_SIZE), 1000).unwrap();
+    ch.write_u32(at(sirm::PAYLOAD_TRANSFER_COUNT), 10).unwrap();
+    assert!(refused(ch.write_u32(at(sirm::SI_CONTROL), 1)));
+    assert!(!r.sender.is_enabled());
+    // Aligned but too small: 1024 * 9 + 512 < 10000.
+    ch.write_u32(at(sirm::PAYLOAD_TRANSFER_SIZE), 1024).unwrap();
+    ch.write_u32(at(sirm::PAYLOAD_TRANSFER_COUNT), 9).unwrap();
+    ch.write_u32(at(sirm::PAYLOAD_FINAL_TRANSFER1_SIZE), 512)
+        .unwrap();
+    assert!(refused(ch.write_u32(at(sirm::SI_CONTROL), 1)));
+    // Misaligned final transfer 2.
+    ch.write_u32(at(sirm::PAYLOAD_FINAL_TRANSFER2_SIZE), 1000)
+        .unwrap();
+    assert!(refused(ch.write_u32(at(sirm::SI_CONTROL), 1)));
+    // Leader buffer below the required leader size.
+    ch.write_u32(at(sirm::PAYLOAD_FINAL_TRANSFER2_SIZE), 1024)
+        .unwrap();
+    ch.write_u32(at(sirm::MAX_LEADER_SIZE), 32).unwrap();
+    assert!(refused(ch.write_u32(at(sirm::SI_CONTROL), 1)));
+    assert_eq!(r.sender.stats().enables_refused, 4);
+    // Consistent now: 9216 + 512 + 1024 >= 10000.
+    ch.write_u32(at(sirm::MAX_LEADER_SIZE), 64).unwrap();
+    ch.write_u32(at(sirm::SI_CONTROL), 1).unwrap();
+    assert!(r.sender.is_enabled());
+    // Transfer registers are locked while streaming; read-only ones always.
+    assert!(matches!(
+        ch.write_u32(at(sirm::PAYLOAD_TRANSFER_SIZE), 2048),
+        Err(ControlError::Status {
+            status: Status::ACCESS_DENIED,
+            ..
+        })
+    ));
+    assert!(matches!(
+        ch.write_u32(at(sirm::REQUIRED_LEADER_SIZE), 8),
+        Err(ControlError::Status {
+            status: Status::WRITE_PROTECT,
+            ..
+        })
+    ));
+    assert_eq!(ch.read_u32(at(sirm::SI_INFO)).unwrap() >> 24, 6);
+    assert_eq!(
+        ch.read_u64(at(sirm::REQUIRED_PAYLOAD_SIZE)).unwrap(),
+        10_000
+    );
+    // The receiver's own configuration disables, resizes and re-enables.
+    let sizing = r.receiver.configure(ch, SIRM_AT, 4096).unwrap();
+    assert_eq!(sizing.payload_transfer_size, 4096);
+    assert_eq!(r.sender.sirm().payload_transfer_size, 4096);
+    r.receiver.disable(ch).unwrap();
+    assert!(!r.sender.is_enabled());
+}
+
+#[test]
+fn the_device_counts_host_buffers_below_the_sirm_sizes() {
+    let r = rig(config(4096));
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    r.sender.push(mono8(1, 64, 64), T).unwrap();
+    let mut small = [0u8; 16];
+    // The leader (52 bytes) does not fit 16.
+    assert_eq!(r.link.bulk_in(EP, &mut small, T).unwrap(), 16);
+    assert_eq!(r.sender.stats().sizing_violations, 1);
+    // The host notices: the next receive resynchronises on the next frame.
+    r.sender.push(mono8(2, 64, 64), T).unwrap();
+    let mut buf = vec![0u8; 4096];
+    check_frame(&r, &mut buf, 2, 64, 64);
+    assert!(r.receiver.stats().discarded > 0);
+}
+
+#[test]
+fn a_disabled_or_idle_stream_times_out_promptly() {
+    let r = rig(config(4096));
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(recv(&r, &mut buf), Err(StreamError::NotConfigured));
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    r.receiver.disable(&r.channel).unwrap();
+    r.sender.push(mono8(1, 64, 64), T).unwrap(); // queued while disabled
+    let t = Instant::now();
+    assert_eq!(
+        r.receiver.receive(&mut buf, Duration::from_millis(50)),
+        Err(StreamError::Timeout {
+            phase: Phase::Leader
+        })
+    );
+    assert!(t.elapsed() < Duration::from_millis(500));
+    // The frame queued while disabled goes out once streaming is enabled.
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    check_frame(&r, &mut buf, 1, 64, 64);
+    r.sender.push(mono8(2, 64, 64), T).unwrap();
+    check_frame(&r, &mut buf, 2, 64, 64);
+    // Enabled but idle.
+    assert_eq!(
+        r.receiver.receive(&mut buf, Duration::from_millis(30)),
+        Err(StreamError::Timeout {
+            phase: Phase::Leader
+        })
+    );
+}
+
+/// Streams blocks 1..=4 with `fault` armed before block 2; block 2 fails as
+/// `expect` says, blocks 3 and 4 arrive normally.
+fn fault_case(fault: Fault, expect: impl Fn(&StreamError) -> bool) -> Rig {
+    let (w, h) = (1000, 70);
+    let r = rig(config(u64::from(w * h)));
+    r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
+    let mut buf = vec![0u8; (w * h) as usize];
+    r.sender.push(mono8(1, w, h), T).unwrap();
+    check_frame(&r, &mut buf, 1, w, h);
+    r.sender.inject(fault);
+    for b in 2..=4 {
+        r.sender.push(mono8(b, w, h), T).unwrap();
+    }
+    let e = recv(&r, &mut buf).expect_err("the faulty block must fail");
+    assert!(expect(&e), "{fault:?}: unexpected {e:?}");
+    check_frame(&r, &mut buf, 3, w, h);
+    check_frame(&r, &mut buf, 4, w, h);
+    assert_eq!(r.sender.stats().faults_injected, 1);
+    let st = r.receiver.stats();
+    assert_eq!(st.frames, 3);
+    assert!(st.errors >= 1);
+    r
+}
+
+#[test]
+fn a_dropped_payload_transfer_fails_that_frame_only() {
+    bounded(|| {
+        let r = fault_case(Fault::DropPayloadTransfer, |e| {
+            matches!(
+                e,
+                StreamError::PayloadSizeMismatch {
+                    block_id: 2,
+                    announced: 70_000,
+                    received: 61_808,
+                }
+            )
+        });
+        let st = r.receiver.stats();
+        assert_eq!((st.incomplete, st.lost, st.errors), (1, 0, 1));
+    });
+}
+
+#[test]
+fn a_truncated_trailer_fails_that_frame_only() {
+    bounded(|| {
+        let r = fault_case(Fault::TruncateTrailer, |e| {
+            matches!(e, StreamError::BadTrailer { block_id: 2, .. })
+        });
+        let st = r.receiver.stats();
+        assert_eq!((st.incomplete, st.lost, st.errors), (1, 0, 1));
+        const { assert!(TRUNCATED_TRAILER_LEN < 32) };
+    });
+}
+
+#[test]
+fn a_corrupted_leader_loses_that_frame_and_resynchronises() {
+    bounded(|| {
+        let r = fault_case(Fault::CorruptLeader, |e| {
+            matches!(e, StreamError::BadLeader(_))
+        });
+        let st = r.receiver.stats();
+        // The block was never identified: an error, then a block id gap.
+        assert_eq!((st.incomplete, st.lost, st.errors), (0, 1, 1));
+        assert!(st.discarded > 0);
+    });
+}
+
+#[test]
+fn a_stall_mid_frame_is_cleared_and_the_stream_goes_on() {
+    bounded(|| {
+        let r = fault_case(Fault::StallMidFrame, |e| {
+            matches!(
+                e,
+                StreamError::Stalled {
+                    endpoint: EP,
+                    phase: Phase::Payload
+                }
+            )
+        });
+        let st = r.receiver.stats();
+        assert_eq!((st.incomplete, st.lost, st.stalls), (1, 0, 1));
+        assert!(!r.sender.is_halted());
+        assert_eq!(r.sender.stats().frames_aborted, 1);
+    });
+}
+
+#[test]
+fn a_halted_endpoint_stalls_until_cleared() {
+    let r = rig(config(4096));
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    r.sender.halt();
+    let mut b = [0u8; 64];
+    assert_eq!(r.link.bulk_in(EP, &mut b, T), Err(LinkError::Stall(EP)));
+    assert_eq!(r.link.bulk_in(EP, &mut b, T), Err(LinkError::Stall(EP)));
+    r.link.clear_halt(EP).unwrap();
+    r.sender.push(mono8(1, 64, 64), T).unwrap();
+    let mut buf = vec![0u8; 4096];
+    check_frame(&r, &mut buf, 1, 64, 64);
+}
+
+#[test]
+fn a_disconnect_mid_frame_is_a_clean_error() {
+    bounded(|| {
+        let r = rig(config(70_000));
+        r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
+        let mut buf = vec![0u8; 70_000];
+        r.sender.push(mono8(1, 1000, 70), T).unwrap();
+        r.sender.inject(Fault::DisconnectMidFrame);
+        assert_eq!(recv(&r, &mut buf), Err(StreamError::Disconnected));
+        assert_eq!(recv(&r, &mut buf), Err(StreamError::Disconnected));
+        assert!(matches!(
+            r.sender.push(mono8(2, 1000, 70), T),
+            Err(PushError::Disconnected(_))
+        ));
+        let st = r.receiver.stats();
+        assert_eq!((st.incomplete, st.errors), (1, 2));
+        // The cable itself.
+        let r = rig(config(4096));
+        r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+        r.link.disconnect();
+        assert_eq!(recv(&r, &mut buf), Err(StreamError::Disconnected));
+    });
+}
+
+#[test]
+fn block_id_gaps_and_bad_status_are_reported() {
+    let r = rig(config(4096));
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    let mut buf = vec![0u8; 4096];
+    r.sender.push(mono8(1, 64, 64), T).unwrap();
+    r.sender.push(mono8(4, 64, 64), T).unwrap();
+    check_frame(&r, &mut buf, 1, 64, 64);
+    assert_eq!(check_frame(&r, &mut buf, 4, 64, 64).lost_before, 2);
+    let mut f = mono8(5, 64, 64);
+    f.status = Status::DATA_DISCARDED;
+    r.sender.push(f, T).unwrap();
+    match recv(&r, &mut buf) {
+        Err(StreamError::TrailerStatus(info)) => {
+            assert_eq!(info.block_id, 5);
+            assert_eq!(info.status, Status::DATA_DISCARDED);
+            assert_eq!(info.valid_payload_size, 4096);
+        }
+        other => panic!("{other:?}"),
+    }
+    r.sender.push(mono8(6, 64, 64), T).unwrap();
+    check_frame(&r, &mut buf, 6, 64, 64);
+    let st = r.receiver.stats();
+    assert_eq!((st.frames, st.lost, st.errors, st.incomplete), (3, 2, 1, 1));
+}
+
+#[test]
+fn a_payload_over_the_negotiated_size_is_cut_with_overrun_status() {
+    let r = rig(config(4096));
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    // 64x40 Mono16 = 5120 bytes > 4096: 32 full lines fit.
+    let info = ImageInfo {
+        pixel_format: MONO16,
+        size_x: 64,
+        size_y: 40,
+        ..ImageInfo::default()
+    };
+    r.sender
+        .push(Frame::image(1, 0, info, content(1, 5120)), T)
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    match recv(&r, &mut buf) {
+        Err(StreamError::TrailerStatus(i)) => {
+            assert_eq!(i.status, Status::DATA_OVERRUN);
+            assert_eq!(i.valid_payload_size, 4096);
+            assert_eq!(i.size_y_sent, 32);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(buf, content(1, 5120)[..4096]);
+}
+
+#[test]
+fn the_queue_blocks_or_drops_the_oldest() {
+    let r = rig(SenderConfig {
+        queue_capacity: 2,
+        ..config(4096)
+    });
+    for b in 1..=2 {
+        r.sender.push(mono8(b, 64, 64), T).unwrap();
+    }
+    let t = Instant::now();
+    match r.sender.push(mono8(3, 64, 64), Duration::from_millis(30)) {
+        Err(PushError::Timeout(f)) => assert_eq!(f.block_id, 3),
+        other => panic!("{other:?}"),
+    }
+    assert!(t.elapsed() >= Duration::from_millis(30));
+
+    let r = rig(SenderConfig {
+        queue_capacity: 2,
+        overflow: Overflow::DropOldest,
+        ..config(4096)
+    });
+    r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+    for b in 1..=5 {
+        r.sender.push(mono8(b, 64, 64), T).unwrap();
+    }
+    assert_eq!(r.sender.stats().frames_dropped, 3);
+    let mut buf = vec![0u8; 4096];
+    check_frame(&r, &mut buf, 4, 64, 64);
+    check_frame(&r, &mut buf, 5, 64, 64);
+}
+
+#[test]
+fn garbage_from_the_device_never_panics() {
+    bounded(|| {
+        let r = rig_with(config(5000), Some(0x9E37_79B9_7F4A_7C15));
+        r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
+        for len in [0usize, 1, 3000, 5000, 9000] {
+            let mut buf = vec![0u8; len];
+            for _ in 0..300 {
+                // Any outcome but a panic or a hang.
+                let _ = r.receiver.receive(&mut buf, Duration::from_millis(2));
+            }
+        }
+        let st = r.receiver.stats();
+        assert!(st.errors > 0 && st.discarded > 0);
+    });
+}
+
+/// Transfers of random content and length, now and then with a leader or
+/// trailer prefix and a random size field.
+fn garbage(state: &Mutex<u64>, buf: &mut [u8]) -> usize {
+    let mut s = state.lock().unwrap();
+    let mut next = || {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    };
+    let n = (next() as usize) % (buf.len() + 1);
+    let kind = next() % 4;
+    for b in buf[..n].iter_mut() {
+        *b = next() as u8;
+    }
+    if n >= 8 && kind < 2 {
+        let prefix: &[u8; 4] = if kind == 0 { b"U3VL" } else { b"U3VT" };
+        buf[..4].copy_from_slice(prefix);
+        let len = if next() % 2 == 0 {
+            n as u16
+        } else {
+            (next() % 80) as u16
+        };
+        buf[6..8].copy_from_slice(&len.to_le_bytes());
+        if n >= 20 && kind == 0 {
+            buf[18..20].copy_from_slice(&1u16.to_le_bytes());
+        }
+    }
+    n
+}
+
+#[test]
+#[ignore = "throughput figure; run with --ignored --nocapture"]
+fn throughput_of_5mp_mono8_frames_over_memory_link() {
+    let (w, h) = (2448u32, 2048u32);
+    let len = (w * h) as usize;
+    let r = rig(config(len as u64));
+    let sizing = r.receiver.configure(&r.channel, SIRM_AT, 1 << 20).unwrap();
+    // Eight distinct source frames and eight frame buffers (80 MB in all),
+    // so that the copies are not served from cache.
+    let payloads: Vec<Arc<[u8]>> = (0..8).map(|k| content(k, len).into()).collect();
+    let info = ImageInfo {
+        pixel_format: MONO8,
+        size_x: w,
+        size_y: h,
+        ..ImageInfo::default()
+    };
+    const FRAMES: u64 = 400;
+    let sender = r.sender.clone();
+    let camera = thread::spawn(move || {
+        for b in 1..=FRAMES {
+            let p = payloads[(b % 8) as usize].clone();
+            sender.push(Frame::image(b, b, info, p), T).unwrap();
+        }
+    });
+    let mut bufs: Vec<Vec<u8>> = (0..8).map(|_| vec![0u8; len]).collect();
+    let t = Instant::now();
+    for b in 1..=FRAMES {
+        let i = recv(&r, &mut bufs[(b % 8) as usize]).unwrap();
+        assert_eq!(i.block_id, b);
+    }
+    let dt = t.elapsed().as_secs_f64();
+    camera.join().unwrap();
+    for (k, buf) in bufs.iter().enumerate() {
+        assert!(buf[..] == content(k as u64, len)[..]);
+    }
+    let mb = (FRAMES as f64 * len as f64) / 1e6;
+    println!(
+        "{FRAMES} frames of {w}x{h} Mono8 ({} transfers of {} + final {}): {:.0} MB/s, {:.0} frames/s",
+        sizing.payload_transfer_count,
+        sizing.payload_transfer_size,
+        sizing.final_transfer1_size,
+        mb / dt,
+        FRAMES as f64 / dt
+    );
+}
