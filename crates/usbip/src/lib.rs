@@ -43,9 +43,9 @@
 
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod error;
 pub mod op;
-pub mod client;
 pub mod server;
 pub mod urb;
 
