@@ -41,6 +41,7 @@ pub mod control_server;
 pub mod descriptor;
 mod error;
 pub mod event;
+pub mod event_channel;
 pub mod gencp;
 pub mod link;
 pub mod manifest;
