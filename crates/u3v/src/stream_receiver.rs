@@ -33,7 +33,33 @@
 //!
 //! No device bytes can make the receiver panic, and every wait is bounded by
 //! the timeout given to `receive`.
+//!
+//! # Transfers in flight
+//!
+//! By default each transfer is one [`UsbLink::bulk_in`] call: the device
+//! waits for the host between transfers, but payload lands straight in the
+//! caller's frame buffer. [`StreamReceiver::with_in_flight`] makes
+//! `receive` keep several transfers queued ([`UsbLink::submit_in`] /
+//! [`UsbLink::reap_in`]) in the order the device sends them: leader,
+//! payload transfers, final transfers, trailer, then the next block's
+//! leader, and so on, each into an owned buffer of exactly its SIRM size
+//! (as a real host does: a bulk IN buffer larger than the transfer would
+//! run on into the next one). The queue is kept topped up across calls, so
+//! the next block's transfers are already waiting while the caller works on
+//! this one. Each payload transfer is then copied once into the caller's
+//! frame buffer: this mode trades the zero-copy of the single-transfer mode
+//! for overlap.
+//!
+//! Whenever the device leaves the expected sequence (an error, a block
+//! shorter than the negotiated transfers, a stall), the queued transfers
+//! are cancelled ([`UsbLink::cancel_in`]) and the queue restarts at the next
+//! leader (resynchronisation itself uses single transfers). On a link where
+//! transfers really run ahead of the host (USB/IP, real USB), transfers
+//! that had already completed when cancelled are lost with their data, so
+//! a deviation can cost the following block too; it is then reported and
+//! resynchronised as usual.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -51,6 +77,13 @@ pub const DEFAULT_STREAM_ENDPOINT: u8 = 0x83;
 /// Largest payload transfer size [`StreamReceiver::configure`] accepts, to
 /// bound the scratch buffer.
 pub const MAX_TRANSFER_LIMIT: u32 = 64 << 20;
+
+/// A good number of transfers in flight for
+/// [`StreamReceiver::with_in_flight`].
+pub const DEFAULT_IN_FLIGHT: usize = 8;
+
+/// Largest number of transfers [`StreamReceiver::with_in_flight`] queues.
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// The part of a block being received when something went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,6 +262,33 @@ struct State {
     pending_leader: Option<Leader>,
     last_block_id: Option<u64>,
     stats: ReceiverStats,
+    /// Transfers to keep queued; 0 or 1: single transfers.
+    in_flight: usize,
+    /// The transfers of one block, in the device's order: (role, size).
+    plan: Vec<(Slot, usize)>,
+    /// Plan indices of the transfers queued on the link, oldest first.
+    queued: VecDeque<usize>,
+    /// Plan index of the next transfer to queue.
+    cursor: usize,
+    /// Buffers of completed or cancelled transfers, for reuse.
+    free: Vec<Vec<u8>>,
+}
+
+/// The role of a queued transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Leader,
+    Payload,
+    Trailer,
+}
+
+/// One completed queued transfer.
+struct Done {
+    /// Its plan index.
+    slot: usize,
+    buf: Vec<u8>,
+    /// Bytes received.
+    n: usize,
 }
 
 /// The host's stream channel on one IN endpoint. See the [module docs](self).
@@ -281,8 +341,41 @@ impl StreamReceiver {
                 pending_leader: None,
                 last_block_id: None,
                 stats: ReceiverStats::default(),
+                in_flight: 0,
+                plan: Vec::new(),
+                queued: VecDeque::new(),
+                cursor: 0,
+                free: Vec::new(),
             }),
         }
+    }
+
+    /// Keeps up to `n` transfers queued on the link while receiving (at
+    /// most [`MAX_IN_FLIGHT`]); `n` of 0 or 1 selects single transfers (the
+    /// default). See the [module docs](self#transfers-in-flight).
+    pub fn with_in_flight(self, n: usize) -> Self {
+        {
+            let mut st = self.lock();
+            self.drop_queue(&mut st);
+            st.in_flight = n.min(MAX_IN_FLIGHT);
+        }
+        self
+    }
+
+    /// The number of transfers kept in flight (0 or 1: single transfers).
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
+    }
+
+    /// Cancels the queued transfers; the queue restarts at a leader.
+    fn drop_queue(&self, st: &mut State) {
+        if !st.queued.is_empty() {
+            st.queued.clear();
+            let bufs = self.link.cancel_in(self.endpoint);
+            st.free.extend(bufs);
+            st.free.truncate(2 * MAX_IN_FLIGHT);
+        }
+        st.cursor = 0;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -374,6 +467,19 @@ impl StreamReceiver {
             .into_iter()
             .max()
             .unwrap_or(0) as usize;
+            self.drop_queue(&mut st);
+            st.free.clear();
+            let mut plan = vec![(Slot::Leader, sizing.leader_size as usize)];
+            for _ in 0..sizing.payload_transfer_count {
+                plan.push((Slot::Payload, sizing.payload_transfer_size as usize));
+            }
+            for f in [sizing.final_transfer1_size, sizing.final_transfer2_size] {
+                if f != 0 {
+                    plan.push((Slot::Payload, f as usize));
+                }
+            }
+            plan.push((Slot::Trailer, sizing.trailer_size as usize));
+            st.plan = plan;
             st.leader_buf = vec![0; sizing.leader_size as usize];
             st.trailer_buf = vec![0; sizing.trailer_size as usize];
             st.scratch = vec![0; big];
@@ -391,6 +497,7 @@ impl StreamReceiver {
     pub fn disable(&self, channel: &ControlChannel) -> Result<(), StreamError> {
         let at = {
             let mut st = self.lock();
+            self.drop_queue(&mut st);
             st.in_sync = false;
             st.pending_leader = None;
             st.sirm_address
@@ -417,7 +524,13 @@ impl StreamReceiver {
             return Err(StreamError::NotConfigured);
         };
         let mut started = false;
-        let r = self.receive_inner(st, &sizing, frame_buf, deadline, &mut started);
+        let queued = st.in_flight > 1 && !st.plan.is_empty();
+        let mut in_step = true;
+        let r = if queued {
+            self.receive_queued(st, frame_buf, deadline, &mut started, &mut in_step)
+        } else {
+            self.receive_inner(st, &sizing, frame_buf, deadline, &mut started)
+        };
         match &r {
             Ok(info) => {
                 st.in_sync = true;
@@ -436,6 +549,14 @@ impl StreamReceiver {
                     StreamError::Timeout { .. } => st.in_sync && !started,
                     _ => false,
                 };
+                if !st.in_sync {
+                    in_step = false;
+                }
+                if queued && !in_step {
+                    // Transfers queued behind the failure are out of step
+                    // (and, after a stall, failed anyway).
+                    self.drop_queue(st);
+                }
                 if let StreamError::Stalled { endpoint, .. } = e {
                     st.stats.stalls += 1;
                     // Best effort: if clearing fails, the next transfer
@@ -443,6 +564,9 @@ impl StreamReceiver {
                     let _ = self.link.clear_halt(*endpoint);
                 }
             }
+        }
+        if queued && r.is_ok() && !in_step {
+            self.drop_queue(st);
         }
         r
     }
@@ -496,7 +620,6 @@ impl StreamReceiver {
         }
         st.stats.lost += lost_before;
         st.last_block_id = Some(block_id);
-        let payload_type = leader.payload_type();
 
         // 2. The payload.
         let stages = [
@@ -563,7 +686,195 @@ impl StreamReceiver {
             Some(n) => n,
             None => self.read(&mut st.trailer_buf, deadline, Phase::Trailer)?,
         };
-        let t = &st.trailer_buf[..n];
+        let tb = std::mem::take(&mut st.trailer_buf);
+        let r = self.finish_block(st, &leader, &tb[..n.min(tb.len())], received, lost_before);
+        st.trailer_buf = tb;
+        r
+    }
+
+    /// Queues transfers until `in_flight` are queued.
+    fn top_up(&self, st: &mut State, phase: Phase) -> Result<(), StreamError> {
+        while st.queued.len() < st.in_flight {
+            let Some(&(_, size)) = st.plan.get(st.cursor) else {
+                st.cursor = 0;
+                return Ok(());
+            };
+            let buf = match st.free.iter().position(|b| b.len() == size) {
+                Some(i) => st.free.swap_remove(i),
+                None => vec![0; size],
+            };
+            self.link
+                .submit_in(self.endpoint, buf)
+                .map_err(|e| link_err(e, phase))?;
+            st.queued.push_back(st.cursor);
+            st.cursor = (st.cursor + 1) % st.plan.len();
+        }
+        Ok(())
+    }
+
+    /// The oldest queued transfer, once complete, bounded by `deadline`.
+    fn reap(&self, st: &mut State, deadline: Instant, phase: Phase) -> Result<Done, StreamError> {
+        self.top_up(st, phase)?;
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(StreamError::Timeout { phase });
+        }
+        let t = self
+            .link
+            .reap_in(self.endpoint, deadline - now)
+            .map_err(|e| link_err(e, phase))?;
+        let slot = st.queued.pop_front().unwrap_or(usize::MAX);
+        match t.result {
+            Ok(n) => Ok(Done {
+                slot,
+                n: n.min(t.buf.len()),
+                buf: t.buf,
+            }),
+            Err(e) => {
+                st.free.push(t.buf);
+                Err(link_err(e, phase))
+            }
+        }
+    }
+
+    /// Returns a transfer's buffer to the pool.
+    fn recycle(st: &mut State, buf: Vec<u8>) {
+        if st.free.len() < 2 * MAX_IN_FLIGHT {
+            st.free.push(buf);
+        }
+    }
+
+    /// [`receive_inner`](Self::receive_inner) with transfers in flight.
+    /// `in_step` is cleared when the queue no longer follows the device.
+    fn receive_queued(
+        &self,
+        st: &mut State,
+        frame_buf: &mut [u8],
+        deadline: Instant,
+        started: &mut bool,
+        in_step: &mut bool,
+    ) -> Result<FrameInfo, StreamError> {
+        // 1. The leader. A queue not starting at a leader is out of step.
+        let expect_leader = st.pending_leader.is_none() && st.in_sync;
+        let head = st.queued.front().copied().unwrap_or(st.cursor);
+        if (expect_leader && head != 0) || (!expect_leader && !st.queued.is_empty()) {
+            self.drop_queue(st);
+        }
+        let leader = match st.pending_leader.take() {
+            Some(l) => {
+                st.cursor = 1;
+                l
+            }
+            None if st.in_sync => {
+                let d = self.reap(st, deadline, Phase::Leader)?;
+                let r = Leader::decode(&d.buf[..d.n]);
+                Self::recycle(st, d.buf);
+                if d.slot != 0 {
+                    *in_step = false;
+                }
+                r.map_err(StreamError::BadLeader)?
+            }
+            None => {
+                // Resynchronisation: single transfers into the scratch
+                // buffer (nothing is queued).
+                let l = loop {
+                    let n = self.read(&mut st.scratch, deadline, Phase::Leader)?;
+                    let t = &st.scratch[..n];
+                    if classify(t) == TransferKind::Leader {
+                        if let Ok(l) = Leader::decode(t) {
+                            break l;
+                        }
+                    }
+                    st.stats.discarded += 1;
+                };
+                st.cursor = 1;
+                l
+            }
+        };
+        *started = true;
+        let block_id = leader.block_id;
+        let mut lost_before = 0;
+        if let Some(prev) = st.last_block_id {
+            if block_id > prev.wrapping_add(1) && prev != u64::MAX {
+                lost_before = block_id - prev - 1;
+            }
+        }
+        st.stats.lost += lost_before;
+        st.last_block_id = Some(block_id);
+
+        // 2. The payload: every payload slot of the plan, until a short
+        // transfer or an early trailer.
+        let payload_slots = st.plan.len().saturating_sub(2);
+        let mut received = 0usize;
+        let mut trailer: Option<Done> = None;
+        for _ in 0..payload_slots {
+            let d = self.reap(st, deadline, Phase::Payload)?;
+            let size = st.plan.get(d.slot).map_or(0, |p| p.1);
+            if st.plan.get(d.slot).map(|p| p.0) != Some(Slot::Payload) {
+                *in_step = false;
+            }
+            let t = &d.buf[..d.n];
+            match classify(t) {
+                TransferKind::Leader if d.n <= st.leader_buf.len() => {
+                    if let Ok(l) = Leader::decode(t) {
+                        st.pending_leader = Some(l);
+                        Self::recycle(st, d.buf);
+                        return Err(StreamError::UnexpectedLeader {
+                            block_id,
+                            phase: Phase::Payload,
+                        });
+                    }
+                }
+                TransferKind::Trailer if d.n <= st.trailer_buf.len() => {
+                    trailer = Some(d);
+                    break;
+                }
+                _ => {}
+            }
+            let room = frame_buf.len().saturating_sub(received);
+            if d.n > room {
+                Self::recycle(st, d.buf);
+                return Err(StreamError::BufferTooSmall {
+                    block_id,
+                    available: frame_buf.len(),
+                });
+            }
+            frame_buf[received..received + d.n].copy_from_slice(&d.buf[..d.n]);
+            received += d.n;
+            let short = d.n < size;
+            Self::recycle(st, d.buf);
+            if short {
+                break;
+            }
+        }
+
+        // 3. The trailer.
+        let d = match trailer {
+            Some(d) => d,
+            None => self.reap(st, deadline, Phase::Trailer)?,
+        };
+        if d.slot + 1 != st.plan.len() {
+            // The block ended early (or late): the transfers queued after
+            // it were meant for the rest of the negotiated payload.
+            *in_step = false;
+        }
+        let r = self.finish_block(st, &leader, &d.buf[..d.n], received, lost_before);
+        Self::recycle(st, d.buf);
+        r
+    }
+
+    /// Checks the trailer `t` against the leader and the payload received.
+    fn finish_block(
+        &self,
+        st: &mut State,
+        leader: &Leader,
+        t: &[u8],
+        received: usize,
+        lost_before: u64,
+    ) -> Result<FrameInfo, StreamError> {
+        let block_id = leader.block_id;
+        let payload_type = leader.payload_type();
+        let n = t.len();
         let trailer = match Trailer::decode(t, payload_type) {
             Ok(tr) => tr,
             Err(source) => {

@@ -12,7 +12,7 @@ use u3v::control_server::{ControlPipe, ControlServer, RegisterSpace, ServerConfi
 use u3v::gencp::Status;
 use u3v::link::{DeviceError, LinkError, MemoryLink, SetupPacket, UsbDevice, UsbLink};
 use u3v::stream::ImageInfo;
-use u3v::stream_receiver::{FrameInfo, Phase, StreamError, StreamReceiver};
+use u3v::stream_receiver::{FrameInfo, Phase, StreamError, StreamReceiver, DEFAULT_IN_FLIGHT};
 use u3v::stream_sender::{
     Fault, Frame, Overflow, PushError, SenderConfig, StreamSender, TRUNCATED_TRAILER_LEN,
 };
@@ -106,11 +106,31 @@ struct Rig {
     receiver: StreamReceiver,
 }
 
-fn rig(config: SenderConfig) -> Rig {
-    rig_with(config, None)
+/// Transfers in flight of the queued mode under test (0: single transfers).
+const IN_FLIGHT: usize = DEFAULT_IN_FLIGHT;
+
+/// Runs a test body taking the number of transfers in flight in both
+/// receiver modes: `NAME::single` and `NAME::in_flight`.
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn single() {
+                super::$name(0)
+            }
+            #[test]
+            fn in_flight() {
+                super::$name(super::IN_FLIGHT)
+            }
+        }
+    )*};
 }
 
-fn rig_with(config: SenderConfig, garbage_seed: Option<u64>) -> Rig {
+fn rig(config: SenderConfig, n: usize) -> Rig {
+    rig_with(config, None, n)
+}
+
+fn rig_with(config: SenderConfig, garbage_seed: Option<u64>, n: usize) -> Rig {
     let mut m = vec![0u8; SIZE];
     let mut put =
         |at: u64, bytes: &[u8]| m[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
@@ -138,7 +158,8 @@ fn rig_with(config: SenderConfig, garbage_seed: Option<u64>) -> Rig {
     });
     let link = Arc::new(MemoryLink::new(device));
     let channel = ControlChannel::open(link.clone(), ChannelConfig::default()).unwrap();
-    let receiver = StreamReceiver::new(link.clone(), EP);
+    let receiver = StreamReceiver::new(link.clone(), EP).with_in_flight(n);
+    assert_eq!(receiver.in_flight(), n);
     Rig {
         link,
         channel,
@@ -206,9 +227,8 @@ fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
         .expect("test body hung")
 }
 
-#[test]
-fn frames_of_every_shape_arrive_byte_exact() {
-    bounded(|| {
+fn frames_of_every_shape_arrive_byte_exact(n: usize) {
+    bounded(move || {
         for (w, h, max) in [
             (1000u32, 700u32, 64 * 1024u32),
             (1001, 3, 1024),
@@ -217,7 +237,7 @@ fn frames_of_every_shape_arrive_byte_exact() {
             (4096, 256, 1 << 20),
         ] {
             let len = u64::from(w * h);
-            let r = rig(config(len));
+            let r = rig(config(len), n);
             let sizing = r.receiver.configure(&r.channel, SIRM_AT, max).unwrap();
             assert!(r.sender.is_enabled());
             let s = r.sender.sirm();
@@ -249,10 +269,9 @@ fn frames_of_every_shape_arrive_byte_exact() {
     });
 }
 
-#[test]
-fn a_larger_frame_buffer_receives_every_transfer_in_place() {
-    bounded(|| {
-        let r = rig(config(1001 * 3));
+fn a_larger_frame_buffer_receives_every_transfer_in_place(n: usize) {
+    bounded(move || {
+        let r = rig(config(1001 * 3), n);
         r.receiver.configure(&r.channel, SIRM_AT, 512).unwrap();
         let mut buf = vec![0xEEu8; 8192];
         r.sender.push(mono8(1, 1001, 3), T).unwrap();
@@ -267,10 +286,9 @@ fn a_larger_frame_buffer_receives_every_transfer_in_place() {
     });
 }
 
-#[test]
-fn a_frame_buffer_too_small_is_reported_and_the_stream_recovers() {
-    bounded(|| {
-        let r = rig(config(4000));
+fn a_frame_buffer_too_small_is_reported_and_the_stream_recovers(n: usize) {
+    bounded(move || {
+        let r = rig(config(4000), n);
         r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
         r.sender.push(mono8(1, 1000, 4), T).unwrap();
         r.sender.push(mono8(2, 1000, 4), T).unwrap();
@@ -287,9 +305,8 @@ fn a_frame_buffer_too_small_is_reported_and_the_stream_recovers() {
     });
 }
 
-#[test]
-fn inconsistent_sirm_refuses_the_enable() {
-    let r = rig(config(10_000));
+fn inconsistent_sirm_refuses_the_enable(n: usize) {
+    let r = rig(config(10_000), n);
     let at = |off| SIRM_AT + off;
     let refused = |res: Result<(), ControlError>| {
         matches!(
@@ -356,9 +373,8 @@ fn inconsistent_sirm_refuses_the_enable() {
     assert!(!r.sender.is_enabled());
 }
 
-#[test]
-fn the_device_counts_host_buffers_below_the_sirm_sizes() {
-    let r = rig(config(4096));
+fn the_device_counts_host_buffers_below_the_sirm_sizes(n: usize) {
+    let r = rig(config(4096), n);
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
     r.sender.push(mono8(1, 64, 64), T).unwrap();
     let mut small = [0u8; 16];
@@ -372,9 +388,8 @@ fn the_device_counts_host_buffers_below_the_sirm_sizes() {
     assert!(r.receiver.stats().discarded > 0);
 }
 
-#[test]
-fn a_disabled_or_idle_stream_times_out_promptly() {
-    let r = rig(config(4096));
+fn a_disabled_or_idle_stream_times_out_promptly(n: usize) {
+    let r = rig(config(4096), n);
     let mut buf = vec![0u8; 4096];
     assert_eq!(recv(&r, &mut buf), Err(StreamError::NotConfigured));
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
@@ -402,11 +417,122 @@ fn a_disabled_or_idle_stream_times_out_promptly() {
     );
 }
 
+/// A link that counts the queued-transfer calls reaching the memory link.
+struct CountingLink {
+    inner: Arc<MemoryLink>,
+    calls: Mutex<[u64; 4]>,
+}
+
+impl CountingLink {
+    fn count(&self, i: usize) {
+        self.calls.lock().unwrap()[i] += 1;
+    }
+    /// bulk_in, submit_in, reap_in, cancel_in calls on the stream endpoint.
+    fn calls(&self) -> [u64; 4] {
+        *self.calls.lock().unwrap()
+    }
+}
+
+impl UsbLink for CountingLink {
+    fn control_in(
+        &self,
+        setup: SetupPacket,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, LinkError> {
+        self.inner.control_in(setup, buf, timeout)
+    }
+    fn control_out(
+        &self,
+        setup: SetupPacket,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<(), LinkError> {
+        self.inner.control_out(setup, data, timeout)
+    }
+    fn bulk_out(&self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<(), LinkError> {
+        self.inner.bulk_out(endpoint, data, timeout)
+    }
+    fn bulk_in(&self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        if endpoint == EP {
+            self.count(0);
+        }
+        self.inner.bulk_in(endpoint, buf, timeout)
+    }
+    fn submit_in(&self, endpoint: u8, buf: Vec<u8>) -> Result<(), LinkError> {
+        self.count(1);
+        self.inner.submit_in(endpoint, buf)
+    }
+    fn reap_in(&self, endpoint: u8, timeout: Duration) -> Result<u3v::link::InTransfer, LinkError> {
+        self.count(2);
+        self.inner.reap_in(endpoint, timeout)
+    }
+    fn cancel_in(&self, endpoint: u8) -> Vec<Vec<u8>> {
+        self.count(3);
+        self.inner.cancel_in(endpoint)
+    }
+    fn clear_halt(&self, endpoint: u8) -> Result<(), LinkError> {
+        self.inner.clear_halt(endpoint)
+    }
+}
+
+#[test]
+fn in_flight_transfers_stay_queued_across_frames() {
+    bounded(|| {
+        let (w, h) = (1000u32, 70u32);
+        let r = rig(config(u64::from(w * h)), 0);
+        let link = Arc::new(CountingLink {
+            inner: r.link.clone(),
+            calls: Mutex::new([0; 4]),
+        });
+        let receiver = StreamReceiver::new(link.clone(), EP).with_in_flight(IN_FLIGHT);
+        let sizing = receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
+        // 8 payload transfers of 8192 + final 4544: 11 transfers a block.
+        let per_block = 2 + u64::from(sizing.payload_transfer_count) + 1;
+        assert_eq!(per_block, 11);
+        let sender = r.sender.clone();
+        let camera = thread::spawn(move || {
+            for b in 1..=6 {
+                sender.push(mono8(b, w, h), T).unwrap();
+            }
+        });
+        let mut buf = vec![0u8; (w * h) as usize];
+        for b in 1..=6u64 {
+            let info = receiver.receive(&mut buf, T).unwrap();
+            assert_eq!(info.block_id, b);
+            assert!(buf[..] == content(b, buf.len())[..]);
+        }
+        camera.join().unwrap();
+        let [bulk, submit, reap, cancel] = link.calls();
+        // The first leader is found by resynchronisation (one bulk_in after
+        // configure); every other transfer was queued ahead and reaped in
+        // order, and the queue was never cancelled.
+        assert_eq!(bulk, 1);
+        assert_eq!(reap, 6 * per_block - 1);
+        // The queue is topped up before each reap: all but one remain.
+        assert_eq!(submit, reap + IN_FLIGHT as u64 - 1);
+        assert_eq!(cancel, 0);
+        // A fault cancels the queue once, and the stream goes on.
+        r.sender.inject(Fault::DropPayloadTransfer);
+        for b in 7..=8 {
+            r.sender.push(mono8(b, w, h), T).unwrap();
+        }
+        assert!(matches!(
+            receiver.receive(&mut buf, T),
+            Err(StreamError::PayloadSizeMismatch { block_id: 7, .. })
+        ));
+        assert_eq!(link.calls()[3], 1);
+        let info = receiver.receive(&mut buf, T).unwrap();
+        assert_eq!(info.block_id, 8);
+        assert!(buf[..] == content(8, buf.len())[..]);
+    });
+}
+
 /// Streams blocks 1..=4 with `fault` armed before block 2; block 2 fails as
 /// `expect` says, blocks 3 and 4 arrive normally.
-fn fault_case(fault: Fault, expect: impl Fn(&StreamError) -> bool) -> Rig {
+fn fault_case(n: usize, fault: Fault, expect: impl Fn(&StreamError) -> bool) -> Rig {
     let (w, h) = (1000, 70);
-    let r = rig(config(u64::from(w * h)));
+    let r = rig(config(u64::from(w * h)), n);
     r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
     let mut buf = vec![0u8; (w * h) as usize];
     r.sender.push(mono8(1, w, h), T).unwrap();
@@ -426,10 +552,9 @@ fn fault_case(fault: Fault, expect: impl Fn(&StreamError) -> bool) -> Rig {
     r
 }
 
-#[test]
-fn a_dropped_payload_transfer_fails_that_frame_only() {
-    bounded(|| {
-        let r = fault_case(Fault::DropPayloadTransfer, |e| {
+fn a_dropped_payload_transfer_fails_that_frame_only(n: usize) {
+    bounded(move || {
+        let r = fault_case(n, Fault::DropPayloadTransfer, |e| {
             matches!(
                 e,
                 StreamError::PayloadSizeMismatch {
@@ -444,10 +569,9 @@ fn a_dropped_payload_transfer_fails_that_frame_only() {
     });
 }
 
-#[test]
-fn a_truncated_trailer_fails_that_frame_only() {
-    bounded(|| {
-        let r = fault_case(Fault::TruncateTrailer, |e| {
+fn a_truncated_trailer_fails_that_frame_only(n: usize) {
+    bounded(move || {
+        let r = fault_case(n, Fault::TruncateTrailer, |e| {
             matches!(e, StreamError::BadTrailer { block_id: 2, .. })
         });
         let st = r.receiver.stats();
@@ -456,10 +580,9 @@ fn a_truncated_trailer_fails_that_frame_only() {
     });
 }
 
-#[test]
-fn a_corrupted_leader_loses_that_frame_and_resynchronises() {
-    bounded(|| {
-        let r = fault_case(Fault::CorruptLeader, |e| {
+fn a_corrupted_leader_loses_that_frame_and_resynchronises(n: usize) {
+    bounded(move || {
+        let r = fault_case(n, Fault::CorruptLeader, |e| {
             matches!(e, StreamError::BadLeader(_))
         });
         let st = r.receiver.stats();
@@ -469,10 +592,9 @@ fn a_corrupted_leader_loses_that_frame_and_resynchronises() {
     });
 }
 
-#[test]
-fn a_stall_mid_frame_is_cleared_and_the_stream_goes_on() {
-    bounded(|| {
-        let r = fault_case(Fault::StallMidFrame, |e| {
+fn a_stall_mid_frame_is_cleared_and_the_stream_goes_on(n: usize) {
+    bounded(move || {
+        let r = fault_case(n, Fault::StallMidFrame, |e| {
             matches!(
                 e,
                 StreamError::Stalled {
@@ -488,9 +610,8 @@ fn a_stall_mid_frame_is_cleared_and_the_stream_goes_on() {
     });
 }
 
-#[test]
-fn a_halted_endpoint_stalls_until_cleared() {
-    let r = rig(config(4096));
+fn a_halted_endpoint_stalls_until_cleared(n: usize) {
+    let r = rig(config(4096), n);
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
     r.sender.halt();
     let mut b = [0u8; 64];
@@ -502,10 +623,9 @@ fn a_halted_endpoint_stalls_until_cleared() {
     check_frame(&r, &mut buf, 1, 64, 64);
 }
 
-#[test]
-fn a_disconnect_mid_frame_is_a_clean_error() {
-    bounded(|| {
-        let r = rig(config(70_000));
+fn a_disconnect_mid_frame_is_a_clean_error(n: usize) {
+    bounded(move || {
+        let r = rig(config(70_000), n);
         r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
         let mut buf = vec![0u8; 70_000];
         r.sender.push(mono8(1, 1000, 70), T).unwrap();
@@ -519,16 +639,15 @@ fn a_disconnect_mid_frame_is_a_clean_error() {
         let st = r.receiver.stats();
         assert_eq!((st.incomplete, st.errors), (1, 2));
         // The cable itself.
-        let r = rig(config(4096));
+        let r = rig(config(4096), n);
         r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
         r.link.disconnect();
         assert_eq!(recv(&r, &mut buf), Err(StreamError::Disconnected));
     });
 }
 
-#[test]
-fn block_id_gaps_and_bad_status_are_reported() {
-    let r = rig(config(4096));
+fn block_id_gaps_and_bad_status_are_reported(n: usize) {
+    let r = rig(config(4096), n);
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
     let mut buf = vec![0u8; 4096];
     r.sender.push(mono8(1, 64, 64), T).unwrap();
@@ -552,9 +671,8 @@ fn block_id_gaps_and_bad_status_are_reported() {
     assert_eq!((st.frames, st.lost, st.errors, st.incomplete), (3, 2, 1, 1));
 }
 
-#[test]
-fn a_payload_over_the_negotiated_size_is_cut_with_overrun_status() {
-    let r = rig(config(4096));
+fn a_payload_over_the_negotiated_size_is_cut_with_overrun_status(n: usize) {
+    let r = rig(config(4096), n);
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
     // 64x40 Mono16 = 5120 bytes > 4096: 32 full lines fit.
     let info = ImageInfo {
@@ -578,12 +696,14 @@ fn a_payload_over_the_negotiated_size_is_cut_with_overrun_status() {
     assert_eq!(buf, content(1, 5120)[..4096]);
 }
 
-#[test]
-fn the_queue_blocks_or_drops_the_oldest() {
-    let r = rig(SenderConfig {
-        queue_capacity: 2,
-        ..config(4096)
-    });
+fn the_queue_blocks_or_drops_the_oldest(n: usize) {
+    let r = rig(
+        SenderConfig {
+            queue_capacity: 2,
+            ..config(4096)
+        },
+        n,
+    );
     for b in 1..=2 {
         r.sender.push(mono8(b, 64, 64), T).unwrap();
     }
@@ -594,11 +714,14 @@ fn the_queue_blocks_or_drops_the_oldest() {
     }
     assert!(t.elapsed() >= Duration::from_millis(30));
 
-    let r = rig(SenderConfig {
-        queue_capacity: 2,
-        overflow: Overflow::DropOldest,
-        ..config(4096)
-    });
+    let r = rig(
+        SenderConfig {
+            queue_capacity: 2,
+            overflow: Overflow::DropOldest,
+            ..config(4096)
+        },
+        n,
+    );
     r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
     for b in 1..=5 {
         r.sender.push(mono8(b, 64, 64), T).unwrap();
@@ -609,10 +732,9 @@ fn the_queue_blocks_or_drops_the_oldest() {
     check_frame(&r, &mut buf, 5, 64, 64);
 }
 
-#[test]
-fn garbage_from_the_device_never_panics() {
-    bounded(|| {
-        let r = rig_with(config(5000), Some(0x9E37_79B9_7F4A_7C15));
+fn garbage_from_the_device_never_panics(n: usize) {
+    bounded(move || {
+        let r = rig_with(config(5000), Some(0x9E37_79B9_7F4A_7C15), n);
         r.receiver.configure(&r.channel, SIRM_AT, 1024).unwrap();
         for len in [0usize, 1, 3000, 5000, 9000] {
             let mut buf = vec![0u8; len];
@@ -657,12 +779,34 @@ fn garbage(state: &Mutex<u64>, buf: &mut [u8]) -> usize {
     n
 }
 
+/// CPU time (user + system) of the whole process so far, where
+/// `/proc/self/stat` exists (Linux; clock ticks assumed 100 Hz).
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 #[test]
 #[ignore = "throughput figure; run with --ignored --nocapture"]
 fn throughput_of_5mp_mono8_frames_over_memory_link() {
+    throughput_over_memory_link(0);
+}
+
+#[test]
+#[ignore = "throughput figure; run with --ignored --nocapture"]
+fn throughput_of_5mp_mono8_frames_over_memory_link_in_flight() {
+    throughput_over_memory_link(IN_FLIGHT);
+}
+
+fn throughput_over_memory_link(n: usize) {
     let (w, h) = (2448u32, 2048u32);
     let len = (w * h) as usize;
-    let r = rig(config(len as u64));
+    let r = rig(config(len as u64), n);
     let sizing = r.receiver.configure(&r.channel, SIRM_AT, 1 << 20).unwrap();
     // Eight distinct source frames and eight frame buffers (80 MB in all),
     // so that the copies are not served from cache.
@@ -682,6 +826,7 @@ fn throughput_of_5mp_mono8_frames_over_memory_link() {
         }
     });
     let mut bufs: Vec<Vec<u8>> = (0..8).map(|_| vec![0u8; len]).collect();
+    let cpu0 = process_cpu_time();
     let t = Instant::now();
     for b in 1..=FRAMES {
         let i = recv(&r, &mut bufs[(b % 8) as usize]).unwrap();
@@ -689,12 +834,20 @@ fn throughput_of_5mp_mono8_frames_over_memory_link() {
     }
     let dt = t.elapsed().as_secs_f64();
     camera.join().unwrap();
+    let cpu = cpu0.and_then(|c0| Some(process_cpu_time()?.saturating_sub(c0)));
     for (k, buf) in bufs.iter().enumerate() {
         assert!(buf[..] == content(k as u64, len)[..]);
     }
     let mb = (FRAMES as f64 * len as f64) / 1e6;
+    let cpu_per_gb = cpu.map_or("n/a".into(), |c| {
+        format!("{:.2} s CPU/GB", c.as_secs_f64() / (mb / 1e3))
+    });
+    let mode = match n {
+        0 | 1 => "single transfers".to_string(),
+        n => format!("{n} transfers in flight"),
+    };
     println!(
-        "{FRAMES} frames of {w}x{h} Mono8 ({} transfers of {} + final {}): {:.0} MB/s, {:.0} frames/s",
+        "{mode}: {FRAMES} frames of {w}x{h} Mono8 ({} transfers of {} + final {}): {:.0} MB/s, {:.0} frames/s, {cpu_per_gb} (process)",
         sizing.payload_transfer_count,
         sizing.payload_transfer_size,
         sizing.final_transfer1_size,
@@ -702,3 +855,22 @@ fn throughput_of_5mp_mono8_frames_over_memory_link() {
         FRAMES as f64 / dt
     );
 }
+
+both_modes!(
+    frames_of_every_shape_arrive_byte_exact,
+    a_larger_frame_buffer_receives_every_transfer_in_place,
+    a_frame_buffer_too_small_is_reported_and_the_stream_recovers,
+    inconsistent_sirm_refuses_the_enable,
+    the_device_counts_host_buffers_below_the_sirm_sizes,
+    a_disabled_or_idle_stream_times_out_promptly,
+    a_dropped_payload_transfer_fails_that_frame_only,
+    a_truncated_trailer_fails_that_frame_only,
+    a_corrupted_leader_loses_that_frame_and_resynchronises,
+    a_stall_mid_frame_is_cleared_and_the_stream_goes_on,
+    a_halted_endpoint_stalls_until_cleared,
+    a_disconnect_mid_frame_is_a_clean_error,
+    block_id_gaps_and_bad_status_are_reported,
+    a_payload_over_the_negotiated_size_is_cut_with_overrun_status,
+    the_queue_blocks_or_drops_the_oldest,
+    garbage_from_the_device_never_panics,
+);

@@ -14,7 +14,7 @@ use u3v::descriptor::{DeviceDescriptors, DeviceIdentity};
 use u3v::gencp::Status;
 use u3v::link::{DeviceError, SetupPacket, UsbDevice, UsbLink};
 use u3v::stream::ImageInfo;
-use u3v::stream_receiver::StreamReceiver;
+use u3v::stream_receiver::{StreamReceiver, DEFAULT_IN_FLIGHT};
 use u3v::stream_sender::{Frame, SenderConfig, StreamSender};
 use usbip::client::Client;
 use usbip::server::Server;
@@ -140,8 +140,21 @@ fn content(k: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Streams `frames` frames of `w`×`h` Mono8 and returns MB/s.
-fn stream_over_usbip(w: u32, h: u32, frames: u64) -> f64 {
+/// CPU time (user + system) of the whole process so far, where
+/// `/proc/self/stat` exists (Linux; clock ticks assumed 100 Hz).
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Streams `frames` frames of `w`×`h` Mono8 with `in_flight` transfers
+/// queued (0: single transfers) and returns MB/s and the process CPU
+/// seconds per GB (client, server and camera threads alike).
+fn stream_over_usbip(w: u32, h: u32, frames: u64, in_flight: usize) -> (f64, Option<f64>) {
     let len = (w * h) as usize;
     let (cam, sender) = camera(len as u64);
     let mut server = Server::bind("127.0.0.1:0").unwrap();
@@ -152,7 +165,7 @@ fn stream_over_usbip(w: u32, h: u32, frames: u64) -> f64 {
     assert_eq!(devices.len(), 1);
     let link: Arc<dyn UsbLink> = Arc::new(Client::import(addr, &busid).unwrap());
     let channel = ControlChannel::open(link.clone(), ChannelConfig::default()).unwrap();
-    let receiver = StreamReceiver::new(link, 0x83);
+    let receiver = StreamReceiver::new(link, 0x83).with_in_flight(in_flight);
     receiver.configure(&channel, SIRM_AT, 1 << 20).unwrap();
     let payloads: Vec<Arc<[u8]>> = (0..4).map(|k| content(k, len).into()).collect();
     let info = ImageInfo {
@@ -171,6 +184,7 @@ fn stream_over_usbip(w: u32, h: u32, frames: u64) -> f64 {
         })
     };
     let mut buf = vec![0u8; len];
+    let cpu0 = process_cpu_time();
     let t = Instant::now();
     for b in 1..=frames {
         let i = receiver.receive(&mut buf, T).unwrap();
@@ -180,21 +194,40 @@ fn stream_over_usbip(w: u32, h: u32, frames: u64) -> f64 {
         assert!(buf[..] == payloads[(b % 4) as usize][..], "frame {b}");
     }
     let dt = t.elapsed().as_secs_f64();
+    let cpu = cpu0.and_then(|c0| Some(process_cpu_time()?.saturating_sub(c0)));
     camera.join().unwrap();
-    assert_eq!(receiver.stats().lost, 0);
-    frames as f64 * len as f64 / 1e6 / dt
+    let st = receiver.stats();
+    assert_eq!((st.lost, st.errors, st.frames), (0, 0, frames));
+    let mb = frames as f64 * len as f64 / 1e6;
+    (mb / dt, cpu.map(|c| c.as_secs_f64() / (mb / 1e3)))
 }
 
 #[test]
 fn control_and_stream_run_unchanged_over_usbip() {
-    stream_over_usbip(640, 480, 20);
-    stream_over_usbip(1001, 3, 5);
+    for n in [0, DEFAULT_IN_FLIGHT] {
+        stream_over_usbip(640, 480, 20, n);
+        stream_over_usbip(1001, 3, 5, n);
+    }
 }
 
 /// `cargo test --release -p usbip --test u3v_over_usbip -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn throughput_of_5mp_mono8_frames_over_usbip() {
-    let mbs = stream_over_usbip(2448, 2048, 200);
-    println!("2448x2048 Mono8 over USB/IP on loopback: {mbs:.0} MB/s");
+    report(0);
+}
+
+/// The same with transfers in flight.
+#[test]
+#[ignore]
+fn throughput_of_5mp_mono8_frames_over_usbip_in_flight() {
+    report(DEFAULT_IN_FLIGHT);
+}
+
+fn report(in_flight: usize) {
+    let (mbs, cpu) = stream_over_usbip(2448, 2048, 200, in_flight);
+    let cpu = cpu.map_or("n/a".into(), |c| format!("{c:.2} s CPU/GB (process)"));
+    println!(
+        "2448x2048 Mono8 over USB/IP on loopback, {in_flight} in flight: {mbs:.0} MB/s, {cpu}"
+    );
 }
