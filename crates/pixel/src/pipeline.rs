@@ -57,12 +57,6 @@ fn wb_px(v: u8, gain: u32) -> u8 {
     ((u32::from(v) * gain + (1 << (color::WB_FRAC_BITS - 1))) >> color::WB_FRAC_BITS).min(255) as u8
 }
 
-/// The entries of a [`Lut8`] that is not the identity.
-#[derive(Debug, Clone)]
-struct PipelineLut {
-    table8: [u8; 256],
-}
-
 thread_local! {
     /// Each worker thread's buffer for a band's prepared mosaic rows, kept
     /// between bands and frames so that it is allocated and zeroed once.
@@ -171,7 +165,7 @@ pub struct ColorPipeline {
     /// The matrix in fixed point, `None` when it is the identity.
     matrix: Option<FixedMatrix>,
     /// The table, `None` when it is the identity.
-    lut: Option<PipelineLut>,
+    lut: Option<Lut8>,
 }
 
 impl ColorPipeline {
@@ -198,10 +192,7 @@ impl ColorPipeline {
         } else {
             Some(FixedMatrix::new(&settings.matrix, 8)?)
         };
-        let lut = settings
-            .lut
-            .filter(|l| !l.is_identity())
-            .map(|l| PipelineLut { table8: *l.table() });
+        let lut = settings.lut.filter(|l| !l.is_identity());
         Ok(ColorPipeline {
             width,
             height,
@@ -335,20 +326,14 @@ impl ColorPipeline {
                 demosaic::mhc_band_u8(self.settings.pattern, (w, h), y0, row, out)
             }
         }
-        match (&self.matrix, &self.lut) {
-            (Some(m), Some(l)) => {
-                m.apply_u8(out);
-                for v in out.iter_mut() {
-                    *v = l.table8[usize::from(*v)];
-                }
+        if let Some(m) = &self.matrix {
+            m.apply_u8(out);
+        }
+        if let Some(l) = &self.lut {
+            let t = l.table();
+            for v in out.iter_mut() {
+                *v = t[usize::from(*v)];
             }
-            (Some(m), None) => m.apply_u8(out),
-            (None, Some(l)) => {
-                for v in out.iter_mut() {
-                    *v = l.table8[usize::from(*v)];
-                }
-            }
-            (None, None) => {}
         }
     }
 

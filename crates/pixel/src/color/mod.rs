@@ -537,14 +537,6 @@ impl FixedMatrix {
     /// clipped to `0..=max` and then to the sample type. Infallible.
     #[inline(always)]
     pub fn apply<T: Sample>(&self, rgb: &mut [T]) {
-        self.apply_then(rgb, |v| v);
-    }
-
-    /// [`FixedMatrix::apply`] followed by `post` on every result sample
-    /// (already clipped to `0..=max`), in the same pass: a pipeline uses it
-    /// to look the results up in a gamma table while they are in registers.
-    #[inline(always)]
-    pub(crate) fn apply_then<T: Sample>(&self, rgb: &mut [T], post: impl Fn(u32) -> u32) {
         let max = self.max;
         // Pixels are processed in blocks: de-interleaved into planar
         // arrays, transformed with straight-line vectorisable loops, and
@@ -564,7 +556,7 @@ impl FixedMatrix {
                             *d = v.clamp(0, maxi) as u32;
                         }
                     }
-                    store(chunk, &out, &post);
+                    store(chunk, &out);
                 }
             }
             MatrixKind::Float { m, o } => {
@@ -581,7 +573,7 @@ impl FixedMatrix {
                             *d = v as i32 as u32;
                         }
                     }
-                    store(chunk, &out, &post);
+                    store(chunk, &out);
                 }
             }
         }
@@ -631,19 +623,18 @@ fn load<T: Sample, X: Copy>(chunk: &[T], p: &mut [[X; BLOCK]; 3], f: impl Fn(u32
     }
 }
 
-/// Interleaves planar results, mapped through `post`, back into the whole
-/// triples of `chunk`.
+/// Interleaves planar results back into the whole triples of `chunk`.
 #[inline(always)]
-fn store<T: Sample>(chunk: &mut [T], out: &[[u32; BLOCK]; 3], post: impl Fn(u32) -> u32) {
+fn store<T: Sample>(chunk: &mut [T], out: &[[u32; BLOCK]; 3]) {
     for (((px, &r), &g), &b) in chunk
         .chunks_exact_mut(3)
         .zip(&out[0])
         .zip(&out[1])
         .zip(&out[2])
     {
-        px[0] = T::from_u32_clamped(post(r));
-        px[1] = T::from_u32_clamped(post(g));
-        px[2] = T::from_u32_clamped(post(b));
+        px[0] = T::from_u32_clamped(r);
+        px[1] = T::from_u32_clamped(g);
+        px[2] = T::from_u32_clamped(b);
     }
 }
 
