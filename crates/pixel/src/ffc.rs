@@ -537,13 +537,18 @@ impl FlatField {
 /// The correction of [`apply_ffc`] over zipped slices.
 #[inline(always)]
 fn correct<T: Sample>(data: &mut [T], offsets: &[u16], gains: &[u16], max: u32) {
-    let half = 1u32 << (GAIN_FRAC_BITS - 1);
     for ((s, &o), &g) in data.iter_mut().zip(offsets).zip(gains) {
-        let v = s.to_u32().min(max).saturating_sub(u32::from(o));
-        // 65535 * 65535 + 2048 < 2^32.
-        let v = (v * u32::from(g) + half) >> GAIN_FRAC_BITS;
-        *s = T::from_u32_clamped(v.min(max));
+        *s = T::from_u32_clamped(correct_sample(s.to_u32(), o, g, max));
     }
+}
+
+/// The correction of [`apply_ffc`] for one sample of data limited to
+/// `0..=max`.
+#[inline(always)]
+pub(crate) fn correct_sample(v: u32, offset: u16, gain: u16, max: u32) -> u32 {
+    let v = v.min(max).saturating_sub(u32::from(offset));
+    // 65535 * 65535 + 2048 < 2^32.
+    ((v * u32::from(gain) + (1 << (GAIN_FRAC_BITS - 1))) >> GAIN_FRAC_BITS).min(max)
 }
 
 /// Applies the maps of `ff` to a `width × height` frame in place

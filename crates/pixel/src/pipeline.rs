@@ -37,24 +37,10 @@ use crate::simd::Simd;
 /// rows re-read at band edges cost little.
 const BAND_ROWS: usize = 8;
 
-/// Largest fixed-point white-balance gain for which `255 * gain + 2^15`
-/// fits in `u32` (the fused row pass computes in 32 bits).
-const WB_NARROW_MAX: u32 = (u32::MAX - (1 << (color::WB_FRAC_BITS - 1))) / 255;
-
-/// Flat-field correction of one 8-bit sample: the formula of
-/// [`ffc::apply_ffc`] (`65535 * 65535 + 2048` fits in `u32`).
+/// Flat-field correction of one 8-bit sample ([`ffc::apply_ffc`]'s formula).
 #[inline(always)]
 fn ffc_px(v: u8, offset: u16, gain: u16) -> u8 {
-    let v = u32::from(v).saturating_sub(u32::from(offset));
-    (((v * u32::from(gain)) + (1 << (ffc::GAIN_FRAC_BITS - 1))) >> ffc::GAIN_FRAC_BITS).min(255)
-        as u8
-}
-
-/// White balance of one 8-bit sample with a gain of at most
-/// [`WB_NARROW_MAX`]: the formula of [`color::white_balance_bayer`].
-#[inline(always)]
-fn wb_px(v: u8, gain: u32) -> u8 {
-    ((u32::from(v) * gain + (1 << (color::WB_FRAC_BITS - 1))) >> color::WB_FRAC_BITS).min(255) as u8
+    ffc::correct_sample(u32::from(v), offset, gain, 255) as u8
 }
 
 thread_local! {
@@ -363,7 +349,7 @@ impl ColorPipeline {
             let v = defect::estimate_in(layout, src, w, h, x, y, &s.defects)?;
             Some((x, v.min(255) as u8))
         });
-        if wb[0].max(wb[1]) > WB_NARROW_MAX {
+        if wb[0].max(wb[1]) > color::WB_NARROW_MAX_U8 {
             // Gains too large for 32-bit products: the steps' own rows.
             row.copy_from_slice(line);
             for (x, v) in defects {
@@ -380,27 +366,27 @@ impl ColorPipeline {
                 let pixels = row.chunks_exact_mut(2).zip(line.chunks_exact(2));
                 let maps = off.chunks_exact(2).zip(gain.chunks_exact(2));
                 for ((d, s), (o, g)) in pixels.zip(maps) {
-                    d[0] = wb_px(ffc_px(s[0], o[0], g[0]), wb[0]);
-                    d[1] = wb_px(ffc_px(s[1], o[1], g[1]), wb[1]);
+                    d[0] = color::wb_sample_u8(ffc_px(s[0], o[0], g[0]), wb[0]);
+                    d[1] = color::wb_sample_u8(ffc_px(s[1], o[1], g[1]), wb[1]);
                 }
                 if w % 2 == 1 {
                     let x = w - 1;
-                    row[x] = wb_px(ffc_px(line[x], off[x], gain[x]), wb[0]);
+                    row[x] = color::wb_sample_u8(ffc_px(line[x], off[x], gain[x]), wb[0]);
                 }
                 for (x, v) in defects {
-                    row[x] = wb_px(ffc_px(v, off[x], gain[x]), wb[x % 2]);
+                    row[x] = color::wb_sample_u8(ffc_px(v, off[x], gain[x]), wb[x % 2]);
                 }
             }
             None => {
                 for (d, s) in row.chunks_exact_mut(2).zip(line.chunks_exact(2)) {
-                    d[0] = wb_px(s[0], wb[0]);
-                    d[1] = wb_px(s[1], wb[1]);
+                    d[0] = color::wb_sample_u8(s[0], wb[0]);
+                    d[1] = color::wb_sample_u8(s[1], wb[1]);
                 }
                 if w % 2 == 1 {
-                    row[w - 1] = wb_px(line[w - 1], wb[0]);
+                    row[w - 1] = color::wb_sample_u8(line[w - 1], wb[0]);
                 }
                 for (x, v) in defects {
-                    row[x] = wb_px(v, wb[x % 2]);
+                    row[x] = color::wb_sample_u8(v, wb[x % 2]);
                 }
             }
         }

@@ -248,6 +248,17 @@ pub fn white_balance_rgb<T: Sample>(
     Ok(())
 }
 
+/// Largest fixed-point gain for which `255 * gain + 2^15` fits in `u32`,
+/// so that [`wb_sample_u8`] can compute in 32 bits.
+pub(crate) const WB_NARROW_MAX_U8: u32 = (u32::MAX - (1 << (WB_FRAC_BITS - 1))) / 255;
+
+/// White balance of one 8-bit sample with a fixed-point gain of at most
+/// [`WB_NARROW_MAX_U8`] (round half up, clip).
+#[inline(always)]
+pub(crate) fn wb_sample_u8(v: u8, gain: u32) -> u8 {
+    ((u32::from(v) * gain + (1 << (WB_FRAC_BITS - 1))) >> WB_FRAC_BITS).min(255) as u8
+}
+
 /// White balance of one 8-bit Bayer row with already quantised gains (see
 /// [`wb_raw`]): samples at even `x` are multiplied by `gains[0]`, at odd
 /// `x` by `gains[1]` (for row `y` of a mosaic, pass the raw gains of
@@ -259,15 +270,14 @@ pub fn white_balance_rgb<T: Sample>(
 pub fn white_balance_row_u8(row: &mut [u8], gains: [u32; 2]) {
     let half = 1u64 << (WB_FRAC_BITS - 1);
     let [g0, g1] = gains;
-    if g0.max(g1) <= (u32::MAX - half as u32) / 255 {
-        let half = half as u32;
+    if g0.max(g1) <= WB_NARROW_MAX_U8 {
         let mut pairs = row.chunks_exact_mut(2);
         for p in &mut pairs {
-            p[0] = ((u32::from(p[0]) * g0 + half) >> WB_FRAC_BITS).min(255) as u8;
-            p[1] = ((u32::from(p[1]) * g1 + half) >> WB_FRAC_BITS).min(255) as u8;
+            p[0] = wb_sample_u8(p[0], g0);
+            p[1] = wb_sample_u8(p[1], g1);
         }
         if let [last] = pairs.into_remainder() {
-            *last = ((u32::from(*last) * g0 + half) >> WB_FRAC_BITS).min(255) as u8;
+            *last = wb_sample_u8(*last, g0);
         }
     } else {
         for (x, v) in row.iter_mut().enumerate() {
