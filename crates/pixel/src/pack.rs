@@ -106,6 +106,23 @@ fn dims(format: PixelFormat, width: usize, height: usize) -> Result<Dims, PackEr
     })
 }
 
+/// Checks `(actual, needed)` lengths of the source and the destination.
+fn check_lengths(src: (usize, usize), dst: (usize, usize)) -> Result<(), PackError> {
+    if src.0 < src.1 {
+        return Err(PackError::SourceTooShort {
+            needed: src.1,
+            actual: src.0,
+        });
+    }
+    if dst.0 < dst.1 {
+        return Err(PackError::DestinationTooShort {
+            needed: dst.1,
+            actual: dst.0,
+        });
+    }
+    Ok(())
+}
+
 /// Unpacks a packed image (`Mono10p`, `Mono12p`, `Bayer**10p`,
 /// `Bayer**12p`, `Mono10Packed`, `Mono12Packed`) into `width * height`
 /// `u16` samples.
@@ -155,18 +172,7 @@ pub fn unpack_to_u16(
     dst: &mut [u16],
 ) -> Result<(), PackError> {
     let d = dims(format, width, height)?;
-    if src.len() < d.bytes {
-        return Err(PackError::SourceTooShort {
-            needed: d.bytes,
-            actual: src.len(),
-        });
-    }
-    if dst.len() < d.pixels {
-        return Err(PackError::DestinationTooShort {
-            needed: d.pixels,
-            actual: dst.len(),
-        });
-    }
+    check_lengths((src.len(), d.bytes), (dst.len(), d.pixels))?;
     if d.pixels == 0 {
         return Ok(());
     }
@@ -221,18 +227,7 @@ pub fn pack_from_u16(
     dst: &mut [u8],
 ) -> Result<(), PackError> {
     let d = dims(format, width, height)?;
-    if src.len() < d.pixels {
-        return Err(PackError::SourceTooShort {
-            needed: d.pixels,
-            actual: src.len(),
-        });
-    }
-    if dst.len() < d.bytes {
-        return Err(PackError::DestinationTooShort {
-            needed: d.bytes,
-            actual: dst.len(),
-        });
-    }
+    check_lengths((src.len(), d.pixels), (dst.len(), d.bytes))?;
     if d.pixels == 0 {
         return Ok(());
     }
