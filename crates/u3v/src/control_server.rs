@@ -57,16 +57,17 @@
 //!
 //! # Access privilege
 //!
-//! The server enforces no access-privilege policy of its own. On USB the
-//! operating system gives the control interface to one process at a time
-//! (the host claims the interface), so a device has exactly one peer on its
-//! control endpoints, unlike GigE Vision where the control-channel privilege
-//! register arbitrates between hosts on a network. The ABRM access-privilege
-//! register (0x204) is an ordinary register here: a camera that wants to
-//! model it (for example refuse writes with `ACCESS_DENIED` until a host has
-//! written it) does so in its [`RegisterSpace`], which sees every access.
-//! Aravis defines the register (`ARV_ABRM_ACCESS_PRIVILEGE`) but relies on
-//! claiming the USB interface for exclusivity.
+//! A server made [`with_access`](ControlServer::with_access) serves the
+//! ABRM access-privilege register (0x204) itself from the device's shared
+//! [`AccessPrivilege`]: reads of 0x204 show the holder's value, a write of
+//! exactly those 4 bytes claims or releases the privilege, and while
+//! another host holds it every write of this server's host is answered
+//! with `ACCESS_DENIED` (reads are always served). A write covering only
+//! part of the register, or the register and more, is refused with
+//! `INVALID_PARAMETER`; the register space never sees 0x204. Dropping the
+//! server releases what its host held. See [`access`](crate::access) for
+//! the rules. Without `with_access`, 0x204 is an ordinary register of the
+//! register space.
 //!
 //! # Resend
 //!
@@ -80,6 +81,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::access::{self, AccessPrivilege, HostId, Overlap};
 use crate::gencp::{
     decode_command, Ack, AckHeader, CommandHeader, CommandRef, Flags, Status, HEADER_LEN,
     READMEM_ACK, READMEM_CMD, READMEM_STACKED_ACK, READMEM_STACKED_CMD, WRITEMEM_CMD,
@@ -250,6 +252,15 @@ pub struct ControlServer<R> {
     config: ServerConfig,
     busy: AtomicBool,
     counters: Counters,
+    access: Option<(Arc<AccessPrivilege>, HostId)>,
+}
+
+impl<R> Drop for ControlServer<R> {
+    fn drop(&mut self) {
+        if let Some((privilege, host)) = &self.access {
+            privilege.release(*host);
+        }
+    }
 }
 
 /// Where an error acknowledge goes: request id and acknowledge id.
@@ -267,6 +278,65 @@ impl<R: RegisterSpace> ControlServer<R> {
             config,
             busy: AtomicBool::new(false),
             counters: Counters::default(),
+            access: None,
+        }
+    }
+
+    /// The server takes part in the device's access privilege as a host
+    /// of its own (see the [module docs](self#access-privilege)).
+    pub fn with_access(mut self, privilege: Arc<AccessPrivilege>) -> Self {
+        if let Some((old, host)) = self.access.take() {
+            old.release(host);
+        }
+        let host = privilege.new_host();
+        self.access = Some((privilege, host));
+        self
+    }
+
+    /// This server's host identity in the device's access privilege.
+    pub fn host(&self) -> Option<HostId> {
+        self.access.as_ref().map(|(_, h)| *h)
+    }
+
+    /// Reads from the register space, with the access-privilege register
+    /// overlaid when the server serves it.
+    fn read_registers(&self, address: u64, buf: &mut [u8]) -> Result<(), Status> {
+        let Some((privilege, _)) = &self.access else {
+            return self.registers.read(address, buf);
+        };
+        match access::overlap(address, buf.len()) {
+            Overlap::None => self.registers.read(address, buf),
+            Overlap::Exact => {
+                buf.copy_from_slice(&privilege.value().to_le_bytes());
+                Ok(())
+            }
+            Overlap::Partial => {
+                self.registers.read(address, buf)?;
+                access::patch_read(address, buf, privilege.value());
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes to the register space, or to the access privilege, as the
+    /// privilege allows.
+    fn write_registers(&self, address: u64, data: &[u8]) -> Result<(), Status> {
+        let Some((privilege, host)) = &self.access else {
+            return self.registers.write(address, data);
+        };
+        match access::overlap(address, data.len()) {
+            Overlap::None => {
+                privilege.check_write(*host)?;
+                self.registers.write(address, data)
+            }
+            Overlap::Exact => {
+                let value = data
+                    .try_into()
+                    .map(u32::from_le_bytes)
+                    .map_err(|_| Status::INVALID_PARAMETER)?;
+                privilege.write(*host, value)
+            }
+            Overlap::Partial => Err(Status::INVALID_PARAMETER),
         }
     }
 
@@ -405,7 +475,7 @@ impl<R: RegisterSpace> ControlServer<R> {
         out.maybe_pending(self.registers.duration_hint(address, count, false));
         let mut msg = vec![0u8; HEADER_LEN + count];
         let res = match msg.get_mut(HEADER_LEN..) {
-            Some(body) => self.registers.read(address, body),
+            Some(body) => self.read_registers(address, body),
             None => Err(Status::ERROR),
         };
         match res {
@@ -425,7 +495,7 @@ impl<R: RegisterSpace> ControlServer<R> {
             return out.error(Status::INVALID_ADDRESS);
         }
         out.maybe_pending(self.registers.duration_hint(address, data.len(), true));
-        match self.registers.write(address, data) {
+        match self.write_registers(address, data) {
             Ok(()) => {
                 bump(&self.counters.bytes_written, data.len() as u64);
                 // max_write_len keeps the count within u16.
@@ -462,7 +532,7 @@ impl<R: RegisterSpace> ControlServer<R> {
         for &(address, count) in entries {
             let count = usize::from(count);
             let res = match msg.get_mut(at..at + count) {
-                Some(body) => self.registers.read(address, body),
+                Some(body) => self.read_registers(address, body),
                 None => Err(Status::ERROR),
             };
             if let Err(s) = res {
@@ -499,7 +569,7 @@ impl<R: RegisterSpace> ControlServer<R> {
         out.maybe_pending(hint);
         let mut written = Vec::with_capacity(entries.len());
         for &(address, data) in entries {
-            if let Err(s) = self.registers.write(address, data) {
+            if let Err(s) = self.write_registers(address, data) {
                 return out.error(s);
             }
             bump(&self.counters.bytes_written, data.len() as u64);

@@ -12,6 +12,7 @@
 //! | [`bootstrap`] | ABRM, SBRM, SIRM, EIRM registers and [`StreamSizing`] |
 //! | [`manifest`] | manifest table and `local:` URLs |
 //! | [`descriptor`] | USB descriptors: building and parsing |
+//! | [`access`] | the device's access privilege (ABRM 0x204) across its control pipes |
 //! | [`link`] | the host's [`UsbLink`], device models' [`UsbDevice`], and [`MemoryLink`] joining them |
 //!
 //! Decoders borrow from their input where it matters (WRITEMEM data, READMEM
@@ -35,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod bootstrap;
 pub mod control_channel;
 pub mod control_server;

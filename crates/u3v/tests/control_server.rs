@@ -94,14 +94,14 @@ fn encode(cmd: &Command, flags: Flags, id: u16) -> Vec<u8> {
     buf
 }
 
-fn run(s: &ControlServer<MemoryRegisters>, cmd: &Command, id: u16) -> Vec<Vec<u8>> {
+fn run<R: RegisterSpace>(s: &ControlServer<R>, cmd: &Command, id: u16) -> Vec<Vec<u8>> {
     let mut acks = Vec::new();
     s.handle(&encode(cmd, Flags::REQUEST_ACK, id), &mut acks);
     acks
 }
 
 /// Exactly one acknowledge; returns it.
-fn one(s: &ControlServer<MemoryRegisters>, cmd: &Command, id: u16) -> Vec<u8> {
+fn one<R: RegisterSpace>(s: &ControlServer<R>, cmd: &Command, id: u16) -> Vec<u8> {
     let mut acks = run(s, cmd, id);
     assert_eq!(acks.len(), 1, "one acknowledge for {cmd:?}");
     acks.pop().unwrap()
@@ -1000,4 +1000,119 @@ fn pending_reaches_the_host_while_the_device_works() {
         (f.header.request_id, f.ack),
         (99, AckRef::WriteMem { bytes_written: 2 })
     );
+}
+
+// ---------------------------------------------------------------------------
+// Access privilege
+// ---------------------------------------------------------------------------
+
+fn status_of<R: RegisterSpace>(s: &ControlServer<R>, cmd: &Command) -> Status {
+    decode_ack(&one(s, cmd, 1)).unwrap().header.status
+}
+
+fn read_of<R: RegisterSpace>(s: &ControlServer<R>, address: u64, count: u16) -> Vec<u8> {
+    let ack = one(s, &Command::ReadMem { address, count }, 2);
+    match decode_ack(&ack).unwrap().ack {
+        AckRef::ReadMem(d) => d.to_vec(),
+        other => panic!("not a READMEM ack: {other:?}"),
+    }
+}
+
+fn write_cmd(address: u64, data: &[u8]) -> Command {
+    Command::WriteMem {
+        address,
+        data: data.to_vec(),
+    }
+}
+
+#[test]
+fn access_privilege_arbitrates_between_hosts_of_one_device() {
+    use u3v::access::AccessPrivilege;
+    let regs = Arc::new(MemoryRegisters::new());
+    let privilege = Arc::new(AccessPrivilege::new());
+    let a =
+        ControlServer::new(regs.clone(), ServerConfig::default()).with_access(privilege.clone());
+    let b =
+        ControlServer::new(regs.clone(), ServerConfig::default()).with_access(privilege.clone());
+    assert_ne!(a.host(), b.host());
+    let underlying = regs.snapshot(0x204, 4);
+
+    // Nobody holds it: both write freely, 0x204 reads 0.
+    assert_eq!(read_of(&a, 0x204, 4), [0, 0, 0, 0]);
+    assert_eq!(status_of(&a, &write_cmd(0x300, &[1])), Status::SUCCESS);
+    assert_eq!(status_of(&b, &write_cmd(0x301, &[2])), Status::SUCCESS);
+
+    // A claims it.
+    assert_eq!(
+        status_of(&a, &write_cmd(0x204, &5u32.to_le_bytes())),
+        Status::SUCCESS
+    );
+    assert_eq!(privilege.holder(), a.host());
+    assert_eq!(read_of(&b, 0x204, 4), 5u32.to_le_bytes());
+    // A read across the register shows it in place, the rest from the space.
+    let wide = read_of(&b, 0x200, 12);
+    assert_eq!(&wide[4..8], &5u32.to_le_bytes());
+    assert_eq!(&wide[..4], &regs.snapshot(0x200, 4)[..]);
+    assert_eq!(&wide[8..], &regs.snapshot(0x208, 4)[..]);
+
+    // B may read but not write, nor take or free the privilege.
+    assert_eq!(read_of(&b, 0x300, 2), [1, 2]);
+    assert_eq!(
+        status_of(&b, &write_cmd(0x300, &[9])),
+        Status::ACCESS_DENIED
+    );
+    assert_eq!(
+        status_of(&b, &write_cmd(0x204, &[1, 0, 0, 0])),
+        Status::ACCESS_DENIED
+    );
+    assert_eq!(
+        status_of(&b, &write_cmd(0x204, &[0, 0, 0, 0])),
+        Status::ACCESS_DENIED
+    );
+    let stacked = Command::WriteMemStacked(vec![(0x310, vec![1]), (0x311, vec![2])]);
+    assert_eq!(status_of(&b, &stacked), Status::ACCESS_DENIED);
+    assert_eq!(regs.snapshot(0x300, 1), [1]);
+    assert_eq!(status_of(&a, &write_cmd(0x300, &[7])), Status::SUCCESS);
+
+    // Partial writes of the register are refused for everyone.
+    assert_eq!(
+        status_of(&a, &write_cmd(0x204, &[1, 0])),
+        Status::INVALID_PARAMETER
+    );
+    assert_eq!(
+        status_of(&a, &write_cmd(0x200, &[0; 8])),
+        Status::INVALID_PARAMETER
+    );
+    // The register space never saw 0x204.
+    assert_eq!(regs.snapshot(0x204, 4), underlying);
+
+    // A releases; B claims through a stacked write with another entry.
+    assert_eq!(status_of(&a, &write_cmd(0x204, &[0; 4])), Status::SUCCESS);
+    assert_eq!(privilege.holder(), None);
+    let claim = Command::WriteMemStacked(vec![(0x204, vec![1, 0, 0, 0]), (0x320, vec![3])]);
+    assert_eq!(status_of(&b, &claim), Status::SUCCESS);
+    assert_eq!(privilege.holder(), b.host());
+    assert_eq!(
+        status_of(&a, &write_cmd(0x320, &[4])),
+        Status::ACCESS_DENIED
+    );
+    assert_eq!(regs.snapshot(0x320, 1), [3]);
+
+    // B goes away: the privilege is free again.
+    drop(b);
+    assert_eq!(privilege.holder(), None);
+    assert_eq!(read_of(&a, 0x204, 4), [0; 4]);
+    assert_eq!(status_of(&a, &write_cmd(0x320, &[4])), Status::SUCCESS);
+}
+
+#[test]
+fn without_access_privilege_0x204_is_an_ordinary_register() {
+    let s = server();
+    assert_eq!(
+        status_of(&s, &write_cmd(0x204, &[1, 2, 3, 4])),
+        Status::SUCCESS
+    );
+    assert_eq!(read_of(&s, 0x204, 4), [1, 2, 3, 4]);
+    assert_eq!(status_of(&s, &write_cmd(0x204, &[9])), Status::SUCCESS);
+    assert_eq!(s.host(), None);
 }
