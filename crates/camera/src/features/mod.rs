@@ -345,16 +345,27 @@ impl FeatureTable {
         if !d.access.writable() {
             return Err(Status::WRITE_PROTECT);
         }
-        if offset != 0 {
-            return Err(Status::INVALID_PARAMETER);
-        }
         if d.conditional && !backend.available(i, index) {
             return Err(Status::ACCESS_DENIED);
         }
         if backend.locked(i, index) {
             return Err(Status::ACCESS_DENIED);
         }
-        let value = decode(d, data)?;
+        let value = match d.kind {
+            // A block longer than one command arrives in pieces (the host
+            // splits it by the transfer limits): each piece patches the
+            // current contents.
+            Kind::Register(len) if offset != 0 || data.len() != len => {
+                let mut bytes = encode(d, &backend.get(i, index)?)?;
+                let dst = bytes
+                    .get_mut(offset..offset + data.len())
+                    .ok_or(Status::INVALID_ADDRESS)?;
+                dst.copy_from_slice(data);
+                Value::Bytes(bytes)
+            }
+            _ if offset != 0 => return Err(Status::INVALID_PARAMETER),
+            _ => decode(d, data)?,
+        };
         check_value(d, &value, backend, i, index)?;
         backend.set(i, index, value)
     }

@@ -108,7 +108,9 @@ impl Core {
             let g = |i: usize| st.float_at("ColorTransformationValue", i);
             [[g(0), g(1), g(2)], [g(3), g(4), g(5)], [g(6), g(7), g(8)]]
         });
-        let gamma = (st.int("GammaEnable") == 1).then(|| st.float("Gamma"));
+        // Gamma 1 is the identity, and leaves the LUT available (and
+        // applied when enabled).
+        let gamma = (st.int("GammaEnable") == 1 && !st.lut_available()).then(|| st.float("Gamma"));
         let lut = (st.int("LUTEnable") == 1 && st.lut_available()).then(|| st.lut.clone());
         IspSettings {
             adc_bits: st.int("AdcBitDepth").clamp(8, 12) as u32,
@@ -235,13 +237,16 @@ impl Core {
     /// Handles what the schedule and the lines produced up to `now`.
     fn process_due(&self, st: &mut State, now: u64) {
         for _ in 0..64 {
+            // Schedule events first, so that the signals they drive reach
+            // the lines at their own times, before the lines move to `now`.
             let events = st.schedule.advance(now);
-            let edges = st.lines.advance(now);
-            if events.is_empty() && edges.is_empty() {
-                break;
-            }
+            let had_events = !events.is_empty();
             for e in events {
                 self.handle_event(st, e);
+            }
+            let edges = st.lines.advance(now);
+            if !had_events && edges.is_empty() {
+                break;
             }
             for edge in edges {
                 let source = match edge.line {

@@ -11,6 +11,7 @@ use genapi::{NodeMap, Port, PortError};
 use u3v::bootstrap::sbrm;
 use u3v::control_channel::{fetch_device_file, ChannelConfig, ControlChannel, ControlError};
 use u3v::descriptor::DeviceDescriptors;
+use u3v::event_channel::EventReceiver;
 use u3v::stream_receiver::{FrameInfo, StreamReceiver};
 
 /// The genapi port over the control channel.
@@ -47,7 +48,9 @@ pub struct Host {
     pub channel: Arc<ControlChannel>,
     pub map: NodeMap,
     pub stream: StreamReceiver,
+    pub events: EventReceiver,
     pub sirm: u64,
+    pub eirm: u64,
 }
 
 impl Host {
@@ -78,13 +81,19 @@ impl Host {
         let sirm = channel
             .read_u64(info.sbrm_address + sbrm::SIRM_ADDRESS)
             .expect("SIRM address");
-        let stream = StreamReceiver::new(link, DeviceDescriptors::STREAM_IN_EP);
+        let eirm = channel
+            .read_u64(info.sbrm_address + sbrm::EIRM_ADDRESS)
+            .expect("EIRM address");
+        let stream = StreamReceiver::new(link.clone(), DeviceDescriptors::STREAM_IN_EP);
+        let events = EventReceiver::new(link, DeviceDescriptors::EVENT_IN_EP);
         Host {
             camera,
             channel,
             map,
             stream,
+            events,
             sirm,
+            eirm,
         }
     }
 
@@ -93,6 +102,25 @@ impl Host {
         self.stream
             .configure(&self.channel, self.sirm, 1 << 20)
             .expect("stream configured");
+    }
+
+    /// Enables the event endpoint.
+    pub fn configure_events(&mut self) {
+        self.events
+            .configure(&self.channel, self.eirm)
+            .expect("events configured");
+    }
+
+    /// Receives one frame, or the stream error.
+    pub fn try_frame(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<(FrameInfo, Vec<u8>), u3v::stream_receiver::StreamError> {
+        let size = self.map.integer("PayloadSize").expect("PayloadSize") as usize;
+        let mut buf = vec![0u8; size + 4096];
+        let info = self.stream.receive(&mut buf, timeout)?;
+        buf.truncate(info.valid_payload_size as usize);
+        Ok((info, buf))
     }
 
     /// Receives one frame into a fresh buffer.
