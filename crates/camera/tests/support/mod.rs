@@ -69,6 +69,11 @@ impl Host {
 
     pub fn connect(camera: Camera) -> Host {
         let link = camera.connect().expect("camera free");
+        Host::over(camera, link)
+    }
+
+    /// A host on `link`, which leads to `camera` (in process or otherwise).
+    pub fn over(camera: Camera, link: Arc<dyn u3v::UsbLink>) -> Host {
         let channel = Arc::new(
             ControlChannel::open(link.clone(), ChannelConfig::default()).expect("control channel"),
         );
