@@ -2,8 +2,7 @@
 //! cable a host plugs into it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -86,7 +85,8 @@ pub struct Camera {
     device: Arc<CameraDevice>,
     registers: Arc<CameraRegisters>,
     xml: String,
-    claimed: Arc<AtomicBool>,
+    /// The plug-in generation of the cable that holds the camera, if any.
+    claimed: Arc<Mutex<Option<u64>>>,
     engine: Option<JoinHandle<()>>,
 }
 
@@ -149,7 +149,7 @@ impl Camera {
             device,
             registers,
             xml,
-            claimed: Arc::new(AtomicBool::new(false)),
+            claimed: Arc::new(Mutex::new(None)),
             engine: Some(engine),
         })
     }
@@ -186,7 +186,8 @@ impl Camera {
 
     /// Whether a host holds the in-process cable.
     pub fn is_in_use(&self) -> bool {
-        self.claimed.load(Ordering::Acquire)
+        let claim = *self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        claim == Some(self.device.generation()) && self.device.is_plugged()
     }
 
     /// Whether the camera is plugged in (not disconnected by
@@ -195,20 +196,31 @@ impl Camera {
         self.device.is_plugged()
     }
 
+    /// Plugs the camera back in after SimulationDisconnect (a DeviceReset
+    /// comes back by itself). Cables from before stay dead: a host
+    /// connects again.
+    pub fn plug_in(&self) {
+        crate::firmware::DeviceHooks::plug_in(self.device.as_ref());
+    }
+
     /// Plugs an in-process cable in: the host side's [`UsbLink`] to this
     /// camera. One host at a time, as on USB; the cable is released when
     /// the returned link is dropped.
     pub fn connect(&self) -> Result<Arc<dyn UsbLink>, CameraError> {
-        if self
-            .claimed
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
+        let generation = self.device.generation();
         {
-            return Err(CameraError::InUse(self.config.serial.clone()));
+            // A cable from before an unplug is dead and holds nothing.
+            let mut claim = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+            if *claim == Some(generation) {
+                return Err(CameraError::InUse(self.config.serial.clone()));
+            }
+            *claim = Some(generation);
         }
         Ok(Arc::new(Cable {
             link: MemoryLink::new(self.device.clone()),
             claimed: self.claimed.clone(),
+            device: self.device.clone(),
+            generation,
         }))
     }
 }
@@ -228,12 +240,29 @@ impl Drop for Camera {
 /// next host when dropped.
 struct Cable {
     link: MemoryLink,
-    claimed: Arc<AtomicBool>,
+    claimed: Arc<Mutex<Option<u64>>>,
+    device: Arc<CameraDevice>,
+    /// The device's plug-in count when the cable was plugged.
+    generation: u64,
+}
+
+impl Cable {
+    /// A cable into a camera that was unplugged since is dead for good.
+    fn alive(&self) -> Result<(), LinkError> {
+        if self.device.generation() == self.generation {
+            Ok(())
+        } else {
+            Err(LinkError::Disconnected)
+        }
+    }
 }
 
 impl Drop for Cable {
     fn drop(&mut self) {
-        self.claimed.store(false, Ordering::Release);
+        let mut claim = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        if *claim == Some(self.generation) {
+            *claim = None;
+        }
     }
 }
 
@@ -244,6 +273,7 @@ impl UsbLink for Cable {
         buf: &mut [u8],
         timeout: Duration,
     ) -> Result<usize, LinkError> {
+        self.alive()?;
         self.link.control_in(setup, buf, timeout)
     }
     fn control_out(
@@ -252,24 +282,30 @@ impl UsbLink for Cable {
         data: &[u8],
         timeout: Duration,
     ) -> Result<(), LinkError> {
+        self.alive()?;
         self.link.control_out(setup, data, timeout)
     }
     fn bulk_out(&self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<(), LinkError> {
+        self.alive()?;
         self.link.bulk_out(endpoint, data, timeout)
     }
     fn bulk_in(&self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        self.alive()?;
         self.link.bulk_in(endpoint, buf, timeout)
     }
     fn submit_in(&self, endpoint: u8, buf: Vec<u8>) -> Result<(), LinkError> {
+        self.alive()?;
         self.link.submit_in(endpoint, buf)
     }
     fn reap_in(&self, endpoint: u8, timeout: Duration) -> Result<InTransfer, LinkError> {
+        self.alive()?;
         self.link.reap_in(endpoint, timeout)
     }
     fn cancel_in(&self, endpoint: u8) -> Vec<Vec<u8>> {
         self.link.cancel_in(endpoint)
     }
     fn clear_halt(&self, endpoint: u8) -> Result<(), LinkError> {
+        self.alive()?;
         self.link.clear_halt(endpoint)
     }
 }

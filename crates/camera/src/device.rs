@@ -2,7 +2,7 @@
 //! endpoints (control, event, stream), each served by the u3v crate's
 //! device-side state machines.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,6 +21,8 @@ pub struct CameraDevice {
     control: ControlPipe<Arc<CameraRegisters>>,
     core: Arc<Core>,
     plugged: AtomicBool,
+    /// Counts plug-ins: a host's cable from an earlier plug-in is dead.
+    generation: AtomicU64,
 }
 
 impl CameraDevice {
@@ -42,7 +44,13 @@ impl CameraDevice {
             control: ControlPipe::new(ControlServer::new(registers, config)),
             core,
             plugged: AtomicBool::new(true),
+            generation: AtomicU64::new(0),
         })
+    }
+
+    /// How many times the camera was plugged back in.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Whether the camera is plugged in.
@@ -69,6 +77,18 @@ impl DeviceHooks for CameraDevice {
         self.plugged.store(false, Ordering::Release);
         self.core.stream.disconnect();
         self.core.events.disconnect();
+        self.control.clear();
+    }
+
+    fn plug_in(&self) {
+        if self.is_plugged() {
+            return;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.control.clear();
+        self.core.stream.reconnect();
+        self.core.events.reconnect();
+        self.plugged.store(true, Ordering::Release);
     }
 }
 

@@ -639,3 +639,34 @@ fn a_second_host_is_refused_and_a_disconnect_fails_fast() {
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(!h.camera.is_plugged());
 }
+
+#[test]
+fn a_camera_comes_back_after_a_reset_and_after_being_plugged_in() {
+    let mut h = Host::new(Model::Mono5MP);
+    h.map.set_integer("Width", 640).unwrap();
+    let _ = h.map.execute("DeviceReset");
+    assert!(
+        h.map.integer("Width").is_err(),
+        "the old connection is gone"
+    );
+    let Host { camera, .. } = h;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !camera.is_plugged() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(camera.is_plugged(), "back after the reset");
+    let mut h = Host::connect(camera);
+    assert_eq!(h.map.integer("Width").unwrap(), 2448, "power-up settings");
+    small(&mut h, 64, 8);
+    h.configure_stream();
+    h.map.execute("AcquisitionStart").unwrap();
+    h.frame(T);
+    let _ = h.map.execute("SimulationDisconnect");
+    let Host { camera, .. } = h;
+    assert!(!camera.is_plugged());
+    camera.plug_in();
+    let mut h = Host::connect(camera);
+    h.configure_stream();
+    h.map.execute("AcquisitionStart").unwrap();
+    h.frame(T);
+}

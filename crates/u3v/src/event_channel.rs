@@ -449,6 +449,18 @@ impl EventSender {
         self.data.notify_all();
     }
 
+    /// Plugs the device back in after [`disconnect`](Self::disconnect):
+    /// events are disabled and the queue is emptied.
+    pub fn reconnect(&self) {
+        let mut g = self.lock();
+        g.disconnected = false;
+        g.halted = false;
+        g.ei_control = 0;
+        g.queue.clear();
+        drop(g);
+        self.data.notify_all();
+    }
+
     /// Serves one bulk IN transfer of the event endpoint: writes the next
     /// event message into `buf`, waiting until `deadline` for an event.
     pub fn bulk_in(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, DeviceError> {

@@ -551,6 +551,23 @@ impl StreamSender {
         self.space.notify_all();
     }
 
+    /// Plugs the device back in after [`disconnect`](Self::disconnect), as
+    /// after a power cycle: the stream is disabled, the queue and any frame
+    /// in progress are dropped, the halt is cleared. The SIRM sizing stays
+    /// (a host programs it again before enabling).
+    pub fn reconnect(&self) {
+        let mut g = self.lock();
+        g.disconnected = false;
+        g.halted = false;
+        g.sirm.si_control &= !sirm::SI_CONTROL_STREAM_ENABLE;
+        let dropped = g.queue.len() as u64 + u64::from(g.current.take().is_some());
+        g.queue.clear();
+        g.stats.frames_aborted += dropped;
+        drop(g);
+        self.data.notify_all();
+        self.space.notify_all();
+    }
+
     /// Serves one bulk IN transfer of the stream endpoint: writes the next
     /// transfer of the current frame into `buf`, waiting until `deadline`
     /// for a frame (and for the stream to be enabled).

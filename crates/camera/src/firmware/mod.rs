@@ -47,10 +47,16 @@ pub mod ffc_status {
     pub const BRIGHT_FIELD_REJECTED: i64 = 4;
 }
 
+/// How long a DeviceReset keeps the camera away.
+pub const RESET_TIME: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Things the device does outside the firmware's state (unplugging).
 pub trait DeviceHooks: Send + Sync {
     /// The camera unplugs itself (SimulationDisconnect, DeviceReset).
     fn disconnect(&self);
+    /// The camera is plugged back in (after a DeviceReset, or by the
+    /// simulation's owner).
+    fn plug_in(&self);
 }
 
 /// Everything the firmware keeps that the engine and the registers share.
@@ -314,10 +320,25 @@ impl Core {
         *self.hooks.lock().unwrap_or_else(|e| e.into_inner()) = Some(hooks);
     }
 
+    fn hooks(&self) -> Option<Arc<dyn DeviceHooks>> {
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn disconnect(&self) {
-        let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(h) = hooks {
+        if let Some(h) = self.hooks() {
             h.disconnect();
+        }
+    }
+
+    /// A DeviceReset: unplugged now, back with the power-up settings after
+    /// the time a camera takes to boot.
+    fn reset_device(&self) {
+        if let Some(h) = self.hooks() {
+            h.disconnect();
+            std::thread::spawn(move || {
+                std::thread::sleep(RESET_TIME);
+                h.plug_in();
+            });
         }
     }
 

@@ -336,6 +336,10 @@ impl Core {
             "GainRaw" if index == 0 => (0.0, (max_analog * 10.0).round(), 1),
             "GainRaw" => (0.0, (MAX_DIGITAL_GAIN_DB * 10.0).round(), 1),
             "AutoGainLowerLimit" | "AutoGainUpperLimit" => (0.0, max_analog, 1),
+            "AutoExposureTimeLowerLimit" => (10.0, st.float("AutoExposureTimeUpperLimit"), 1),
+            "AutoExposureTimeUpperLimit" => {
+                (st.float("AutoExposureTimeLowerLimit"), 1_000_000.0, 1)
+            }
             _ => (0.0, 0.0, 1),
         }
     }
@@ -346,7 +350,10 @@ impl Core {
             "DeviceLinkThroughputLimit" => st.int("DeviceLinkThroughputLimitMode") == 1,
             "ExposureTime" => st.int("ExposureMode") == 0,
             "LineSource" => st.int_at("LineMode", index) == 1,
-            "LineDebouncerTime" => st.int_at("LineMode", index) == 0,
+            "LineDebouncerTime" | "SimulationLineVoltage" | "SimulationLinePulse" => {
+                st.int_at("LineMode", index) == 0
+            }
+            "FFCEnable" => st.ffc.is_some(),
             "LUTSelector" | "LUTEnable" | "LUTIndex" | "LUTValue" | "LUTValueAll" => {
                 st.lut_available()
             }
@@ -394,6 +401,9 @@ impl Core {
             ("TriggerSource", "Line0") => false,
             ("TriggerSource", "Line1") => true,
             ("TriggerSource", "Line2") => st.int_at("LineMode", 2) == 0,
+            // Only a saved user set can be the power-up set.
+            ("UserSetDefault", "UserSet1") => matches!(st.nv.user_sets.first(), Some(Some(_))),
+            ("UserSetDefault", "UserSet2") => matches!(st.nv.user_sets.get(1), Some(Some(_))),
             _ => true,
         }
     }
@@ -408,16 +418,6 @@ impl Core {
             | "DecimationHorizontal"
             | "DecimationVertical"
                 if !matches!(as_int, 1 | 2 | 4) =>
-            {
-                return Err(Status::INVALID_PARAMETER)
-            }
-            "AutoExposureTimeLowerLimit"
-                if value.as_f64().unwrap_or(0.0) > st.float("AutoExposureTimeUpperLimit") =>
-            {
-                return Err(Status::INVALID_PARAMETER)
-            }
-            "AutoExposureTimeUpperLimit"
-                if value.as_f64().unwrap_or(0.0) < st.float("AutoExposureTimeLowerLimit") =>
             {
                 return Err(Status::INVALID_PARAMETER)
             }
@@ -578,7 +578,7 @@ impl Core {
                 st.pending.clear();
                 let set = st.nv.user_set_default;
                 self.load_user_set(st, set)?;
-                self.disconnect();
+                self.reset_device();
             }
             _ => return Err(Status::NOT_IMPLEMENTED),
         }
