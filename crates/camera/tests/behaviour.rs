@@ -670,3 +670,74 @@ fn a_camera_comes_back_after_a_reset_and_after_being_plugged_in() {
     h.map.execute("AcquisitionStart").unwrap();
     h.frame(T);
 }
+
+#[test]
+fn trigger_width_exposes_for_as_long_as_the_pulse() {
+    let mut h = wall(Model::Mono5MP);
+    small(&mut h, 64, 16);
+    h.map.set_enumeration("SimulationScene", "Uniform").unwrap();
+    h.map.set_enumeration("PixelFormat", "Mono12").unwrap();
+    h.map.set_enumeration("TriggerMode", "On").unwrap();
+    h.map.set_enumeration("TriggerSource", "Line1").unwrap();
+    h.map
+        .set_enumeration("ExposureMode", "TriggerWidth")
+        .unwrap();
+    assert!(
+        h.map.set_float("ExposureTime", 100.0).is_err(),
+        "unavailable"
+    );
+    h.map.set_enumeration("LineSelector", "Line1").unwrap();
+    h.map.set_float("SimulationLinePulseVoltage", 12.0).unwrap();
+    h.configure_stream();
+    h.map.execute("AcquisitionStart").unwrap();
+    let mut level = |width_us: f64, h: &mut Host| {
+        h.map
+            .set_float("SimulationLinePulseWidth", width_us)
+            .unwrap();
+        h.map.execute("SimulationLinePulse").unwrap();
+        let (_, data) = h.frame(T);
+        let samples: Vec<f64> = data
+            .chunks_exact(2)
+            .map(|c| f64::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect();
+        samples.iter().sum::<f64>() / samples.len() as f64
+    };
+    let short = level(2_000.0, &mut h);
+    let long = level(8_000.0, &mut h);
+    assert!(
+        (long / short - 4.0).abs() < 0.4,
+        "4x the pulse, 4x the signal: {short} {long}"
+    );
+}
+
+#[test]
+fn the_user_defect_list_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("mvcam-nv-defects-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = CameraConfig::new(Model::Mono5MP);
+    config.clock = ClockMode::AsFastAsPossible;
+    config.store = Some(dir.clone());
+    let mut block = vec![];
+    for v in [5u16, 6, 0xFFFF, 0xFFFF] {
+        block.extend_from_slice(&v.to_le_bytes());
+    }
+    block.resize(4096 * 4, 0);
+    {
+        let mut h = Host::with(config.clone());
+        h.map
+            .set_enumeration("DefectPixelListSelector", "User")
+            .unwrap();
+        h.map.set_register("DefectPixelList", &block).unwrap();
+    }
+    let mut h = Host::with(config);
+    h.map
+        .set_enumeration("DefectPixelListSelector", "User")
+        .unwrap();
+    assert_eq!(h.map.integer("DefectPixelCount").unwrap(), 1);
+    assert_eq!(
+        &h.map.register("DefectPixelList").unwrap()[..8],
+        &block[..8]
+    );
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+}

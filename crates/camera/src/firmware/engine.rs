@@ -86,8 +86,12 @@ fn auto_mode(v: i64) -> AutoMode {
 impl Core {
     /// The sensor operating point of the current settings.
     pub(crate) fn exposure(&self, st: &State) -> Exposure {
+        let exposure_us = match st.trigger_width_ns {
+            Some(w) if st.int("ExposureMode") == 1 => w as f64 / 1000.0,
+            _ => st.float("ExposureTime"),
+        };
         Exposure {
-            exposure_us: st.float("ExposureTime").clamp(1.0, 1_000_000.0),
+            exposure_us: exposure_us.clamp(1.0, 1_000_000.0),
             analog_gain_db: st.float_at("Gain", 0),
             black_level_dn: st.float("BlackLevel"),
             adc_bits: st.int("AdcBitDepth").clamp(8, 12) as u32,
@@ -254,12 +258,20 @@ impl Core {
                     LineId::Line1 => TriggerSource::Line1,
                     LineId::Line2 => TriggerSource::Line2,
                 };
-                for sel in [
-                    TriggerSelector::FrameStart,
-                    TriggerSelector::AcquisitionStart,
-                ] {
-                    st.schedule.trigger(sel, source, edge.rising, edge.t_ns);
+                if !self.trigger_width_edge(st, source, edge.rising, edge.t_ns) {
+                    st.schedule.trigger(
+                        TriggerSelector::FrameStart,
+                        source,
+                        edge.rising,
+                        edge.t_ns,
+                    );
                 }
+                st.schedule.trigger(
+                    TriggerSelector::AcquisitionStart,
+                    source,
+                    edge.rising,
+                    edge.t_ns,
+                );
                 if edge.line == LineId::Line1 {
                     let which = if edge.rising {
                         ev::LINE1_RISING
@@ -270,6 +282,36 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// ExposureMode TriggerWidth with a line frame trigger: the pulse's
+    /// width is the exposure. The activation edge opens the pulse; the
+    /// opposite edge closes it and triggers the frame, exposed for the
+    /// pulse's width (the frame starts at the closing edge, since the
+    /// width is known only then). Returns whether the edge was taken here.
+    fn trigger_width_edge(
+        &self,
+        st: &mut State,
+        source: TriggerSource,
+        rising: bool,
+        t: u64,
+    ) -> bool {
+        let frame_trigger = st.int_at("TriggerMode", 0) == 1
+            && st.int_at("TriggerSource", 0) == trigger_source_value(source);
+        if st.int("ExposureMode") != 1 || !frame_trigger {
+            return false;
+        }
+        let activation_rising = st.int_at("TriggerActivation", 0) == 0;
+        if rising == activation_rising {
+            st.width_start = Some(t);
+        } else if let Some(start) = st.width_start.take() {
+            st.trigger_width_ns = Some(t.saturating_sub(start).max(1_000));
+            let config = st.schedule_config(self);
+            st.schedule.set_config(config);
+            st.schedule
+                .trigger(TriggerSelector::FrameStart, source, activation_rising, t);
+        }
+        true
     }
 
     fn handle_event(&self, st: &mut State, e: ScheduleEvent) {
@@ -513,6 +555,16 @@ impl Core {
             let config = st.schedule_config(self);
             st.schedule.set_config(config);
         }
+    }
+}
+
+/// TriggerSource's register value for `source`.
+fn trigger_source_value(source: TriggerSource) -> i64 {
+    match source {
+        TriggerSource::Software => 0,
+        TriggerSource::Line0 => 1,
+        TriggerSource::Line1 => 2,
+        TriggerSource::Line2 => 3,
     }
 }
 

@@ -100,6 +100,11 @@ pub struct State {
     /// Frames waiting to be rendered: (block id, frame index, exposure
     /// start).
     pub pending: std::collections::VecDeque<engine::FrameJob>,
+    /// ExposureMode TriggerWidth: when the pending trigger pulse began, and
+    /// the width of the last complete pulse (ns).
+    pub width_start: Option<u64>,
+    /// The width of the last trigger pulse, ns.
+    pub trigger_width_ns: Option<u64>,
     /// Payload transfers still to drop (SimulationFaultDropTransfers).
     pub drop_transfers: i64,
     /// The engine is to stop.
@@ -265,6 +270,8 @@ impl Core {
             latched: 0,
             last_events: vec![(0, 0); crate::features::table::EVENTS.len()],
             pending: Default::default(),
+            width_start: None,
+            trigger_width_ns: None,
             drop_transfers: 0,
             shutdown: false,
             rendering: false,

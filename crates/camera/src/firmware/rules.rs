@@ -141,9 +141,19 @@ impl State {
                 self.int("AcquisitionFrameRateEnable") == 1,
                 self.float("AcquisitionFrameRate"),
             ),
-            exposure_ns: t.exposure_ns,
+            exposure_ns: self.exposure_ns(core, &t),
             readout_ns: t.readout_ns,
             overlapped: t.overlapped,
+        }
+    }
+
+    /// The exposure of the next frame, ns: ExposureTime, or with
+    /// ExposureMode TriggerWidth the width of the last trigger pulse.
+    fn exposure_ns(&self, _core: &Core, t: &Timing) -> u64 {
+        if self.int("ExposureMode") == 1 {
+            self.trigger_width_ns.unwrap_or(t.exposure_ns)
+        } else {
+            t.exposure_ns
         }
     }
 
