@@ -690,7 +690,7 @@ fn trigger_width_exposes_for_as_long_as_the_pulse() {
     h.map.set_float("SimulationLinePulseVoltage", 12.0).unwrap();
     h.configure_stream();
     h.map.execute("AcquisitionStart").unwrap();
-    let mut level = |width_us: f64, h: &mut Host| {
+    let level = |width_us: f64, h: &mut Host| {
         h.map
             .set_float("SimulationLinePulseWidth", width_us)
             .unwrap();
