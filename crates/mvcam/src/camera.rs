@@ -263,6 +263,31 @@ impl Camera {
         Ok(())
     }
 
+    /// Reads the device's registers directly (GenCP READMEM, split by the
+    /// transfer limits): for transport layers such as a GenTL producer
+    /// that hand the remote device's port to another GenApi.
+    pub fn read_registers(&self, address: u64, buf: &mut [u8]) -> Result<()> {
+        self.check_connected()?;
+        self.shared
+            .channel
+            .read(address, buf)
+            .map_err(|e| self.fix(control_error(&self.shared.info.id(), e)))
+    }
+
+    /// Writes the device's registers directly (GenCP WRITEMEM). The node
+    /// map's cached values are invalidated, since a feature may have
+    /// changed behind it.
+    pub fn write_registers(&self, address: u64, data: &[u8]) -> Result<()> {
+        self.check_connected()?;
+        let r = self
+            .shared
+            .channel
+            .write(address, data)
+            .map_err(|e| self.fix(control_error(&self.shared.info.id(), e)));
+        self.map().invalidate_all();
+        r
+    }
+
     /// Whether the camera went away (see [`Error::Disconnected`]).
     pub fn is_disconnected(&self) -> bool {
         self.shared.disconnected.load(Ordering::SeqCst)

@@ -532,3 +532,19 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn raw_register_access_reaches_the_device() {
+    let system = mvcam::System::new(mvcam::SystemOptions::default()).unwrap();
+    let camera = system.open("0").unwrap();
+    // ABRM: the serial number at 0x144.
+    let mut serial = [0u8; 64];
+    camera.read_registers(0x144, &mut serial).unwrap();
+    let end = serial.iter().position(|&b| b == 0).unwrap_or(64);
+    assert_eq!(
+        std::str::from_utf8(&serial[..end]).unwrap(),
+        camera.string("DeviceSerialNumber").unwrap()
+    );
+    // The manifest and SBRM are read-only.
+    assert!(camera.write_registers(0x144, b"x").is_err());
+}

@@ -1,0 +1,1 @@
+//! The mvcam GenTL producer (being written).
