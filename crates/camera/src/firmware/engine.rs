@@ -371,11 +371,9 @@ impl Core {
             let now = st.clock.now_ns();
             self.process_due(&mut st, now);
             if let Some(job) = st.pending.pop_front() {
-                st.rendering = true;
                 drop(st);
                 let result = self.make_frame(&job, &mut isp, &mut bufs);
                 st = self.lock();
-                st.rendering = false;
                 if let Ok(updates) = result {
                     self.apply_auto(&mut st, updates);
                 }

@@ -97,11 +97,9 @@ pub struct State {
     pub latched: i64,
     /// Last event of each kind: (timestamp, frame id).
     pub last_events: Vec<(u64, u64)>,
-    /// Frames waiting to be rendered: (block id, frame index, exposure
-    /// start).
+    /// Frames read out and waiting to be made, with what each needs.
     pub pending: std::collections::VecDeque<engine::FrameJob>,
-    /// ExposureMode TriggerWidth: when the pending trigger pulse began, and
-    /// the width of the last complete pulse (ns).
+    /// ExposureMode TriggerWidth: when the pending trigger pulse began.
     pub width_start: Option<u64>,
     /// The width of the last trigger pulse, ns.
     pub trigger_width_ns: Option<u64>,
@@ -109,8 +107,6 @@ pub struct State {
     pub drop_transfers: i64,
     /// The engine is to stop.
     pub shutdown: bool,
-    /// A frame is being rendered outside the lock.
-    pub rendering: bool,
 }
 
 impl State {
@@ -274,7 +270,6 @@ impl Core {
             trigger_width_ns: None,
             drop_transfers: 0,
             shutdown: false,
-            rendering: false,
         };
         let core = Core {
             spec,
