@@ -12,12 +12,33 @@ use pixel::lut::Lut8;
 use pixel::pack;
 use pixel::pipeline::{ColorPipeline, PipelineSettings};
 
+use crate::output::outln;
 use crate::synthetic::splitmix64;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Mpix/s of the pixel kernels on a random frame.
     Pixel(PixelArgs),
+    /// MB/s streamed from a virtual camera running as fast as it can.
+    Stream(StreamArgs),
+}
+
+/// `mvcam bench stream`.
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// The link: memory (in-process) or usbip (USB/IP over loopback TCP).
+    #[arg(long, default_value = "memory", value_parser = parse_link)]
+    link: mvcam::bench::BenchLink,
+    /// How long to measure, seconds.
+    #[arg(long, default_value = "5")]
+    seconds: f64,
+    /// Print `{"mb_per_s","frames","lost",...}`.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_link(s: &str) -> Result<mvcam::bench::BenchLink, String> {
+    mvcam::bench::BenchLink::from_name(s).ok_or_else(|| format!("{s:?}: expected memory or usbip"))
 }
 
 #[derive(Debug, Args)]
@@ -44,7 +65,30 @@ type CmdResult = Result<(), Box<dyn std::error::Error>>;
 pub fn run(cmd: BenchCommand) -> CmdResult {
     match cmd {
         BenchCommand::Pixel(a) => bench_pixel(&a),
+        BenchCommand::Stream(a) => bench_stream(&a),
     }
+}
+
+fn bench_stream(args: &StreamArgs) -> CmdResult {
+    let duration = Duration::try_from_secs_f64(args.seconds)
+        .map_err(|_| format!("--seconds: {} is not a number of seconds", args.seconds))?;
+    let report = mvcam::bench::bench_stream(args.link, duration)?;
+    if args.json {
+        outln!("{}", report.to_json())?;
+    } else {
+        outln!(
+            "{:.0} MB/s, {} frames, {} lost, over {:.1} s{}",
+            report.mb_per_s,
+            report.frames,
+            report.lost,
+            report.seconds,
+            report
+                .cpu_s_per_gb
+                .map(|c| format!(", {c:.3} CPU s per GB"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
 }
 
 /// Runs `f` once to warm up, then repeatedly for about `budget`; returns the
