@@ -321,7 +321,7 @@ fn chunks_carry_timestamp_frame_id_and_exposure() {
         h.map.set_enumeration("ChunkSelector", c).unwrap();
         h.map.set_boolean("ChunkEnable", true).unwrap();
     }
-    assert_eq!(h.map.integer("PayloadSize").unwrap(), 64 * 8 + 3 * 16);
+    assert_eq!(h.map.integer("PayloadSize").unwrap(), 64 * 8 + 8 + 3 * 16);
     h.configure_stream();
     h.map.execute("AcquisitionStart").unwrap();
     let (info, data) = h.frame(T);
@@ -330,6 +330,10 @@ fn chunks_carry_timestamp_frame_id_and_exposure() {
         u3v::stream::PayloadType::ImageExtendedChunk
     );
     let chunks = u3v::stream::parse_chunks(&data).unwrap();
+    // The image is the first chunk, the pixels the first 512 bytes.
+    assert_eq!(chunks[0].id, camera::features::table::CHUNK_IMAGE_ID);
+    assert_eq!(chunks[0].data, 0..512);
+    assert_eq!(chunks.len(), 4);
     let find = |id: u32| {
         chunks
             .iter()

@@ -101,6 +101,10 @@ pub const CHUNKS: &[(&str, u32, &str, bool)] = &[
     ("LineStatusAll", 0x0A00_0005, "ChunkLineStatusAll", false),
 ];
 
+/// Chunk id of the image data itself in a payload with chunks: the image
+/// is the first chunk, its tag right after the pixels.
+pub const CHUNK_IMAGE_ID: u32 = 0x0A00_0000;
+
 /// Length of the LUT: 12-bit index.
 pub const LUT_LEN: usize = 4096;
 /// Entries of a defect list register block (x: u16, y: u16 each).

@@ -14,7 +14,7 @@ use u3v::stream_sender::{Fault, Frame};
 
 use super::{ClockMode, Core, State};
 use crate::auto::{self, AutoMode, ExposureLimits};
-use crate::features::table::CHUNKS;
+use crate::features::table::{CHUNKS, CHUNK_IMAGE_ID};
 use crate::features::Value;
 use crate::isp::{Isp, IspSettings, RawWindow};
 use crate::lines::{LineId, Signal};
@@ -439,7 +439,7 @@ impl Core {
             }
         }
         let image_len = job.format.image_bytes(w as usize, h as usize).ok_or(())?;
-        let chunk_len: usize = job.chunks.len() * (8 + u3v::stream::CHUNK_TAG_LEN);
+        let chunk_len: usize = (job.chunks.len() + 1) * (8 + u3v::stream::CHUNK_TAG_LEN);
         let mut payload = Vec::with_capacity(image_len + chunk_len);
         payload.resize(image_len, 0);
         let mut updates = AutoUpdates::default();
@@ -474,6 +474,12 @@ impl Core {
             updates = self.run_auto(job, &bufs.raw);
             isp.process(&bufs.raw, win, &job.isp, &mut payload)
                 .map_err(|_| ())?;
+        }
+        if !job.chunks.is_empty() {
+            // The image is the payload's first chunk: its tag follows the
+            // pixels, then come the other chunks.
+            payload.extend_from_slice(&CHUNK_IMAGE_ID.to_le_bytes());
+            payload.extend_from_slice(&(image_len as u32).to_le_bytes());
         }
         for (id, data) in &job.chunks {
             encode_chunk(*id, data, &mut payload).map_err(|_| ())?;

@@ -63,10 +63,13 @@ impl State {
         if self.int("ChunkModeActive") == 0 {
             return 0;
         }
-        (0..crate::features::table::CHUNKS.len())
+        // The image's own chunk tag, then each enabled chunk (8 bytes of
+        // data and its tag).
+        let tag = u3v::stream::CHUNK_TAG_LEN as u64;
+        let enabled = (0..crate::features::table::CHUNKS.len())
             .filter(|&i| self.int_at("ChunkEnable", i) != 0)
-            .count() as u64
-            * (8 + u3v::stream::CHUNK_TAG_LEN as u64)
+            .count() as u64;
+        tag + enabled * (8 + tag)
     }
 
     /// PayloadSize.

@@ -56,7 +56,7 @@ fn default_value(d: &FeatureDef, spec: &ModelSpec) -> Value {
         "DeviceTLType" => int(4),
         "LineFormat" => int(0),
         "SimulationUniformLevel" => float(0.5),
-        "SimulationLightLevel" => float(0.3),
+        "SimulationLightLevel" => float(1.5),
         "SimulationAmbientTemperature" => float(25.0),
         "SimulationLinePulseVoltage" => float(5.0),
         "SimulationLinePulseWidth" => float(1000.0),
@@ -79,12 +79,23 @@ fn default_value(d: &FeatureDef, spec: &ModelSpec) -> Value {
     }
 }
 
+/// Green's quantum efficiency over channel `c`'s, rounded to 0.01.
+fn balance(spec: &ModelSpec, c: usize) -> f64 {
+    let qe = spec.sensor.quantum_efficiency;
+    let ratio = f64::from(qe[1]) / f64::from(qe[c].max(1e-3));
+    (ratio * 100.0).round() / 100.0
+}
+
 /// Per-index defaults that differ between selector indices.
 fn default_at(d: &FeatureDef, index: usize, spec: &ModelSpec) -> Value {
     match (d.name, index) {
         // Line0 is an output, Line1 an input, Line2 an input at power-up.
         ("LineMode", 0) => Value::Int(1),
         ("LineFormat", 2) => Value::Int(1),
+        // The factory white balance: the green-to-red and green-to-blue
+        // quantum efficiency ratios of the sensor, so that grey is grey.
+        ("BalanceRatio", 0) => Value::Float(balance(spec, 0)),
+        ("BalanceRatio", 2) => Value::Float(balance(spec, 2)),
         // The identity colour matrix: Gain00, Gain11, Gain22 are 1.
         ("ColorTransformationValue", 0 | 4 | 8) => Value::Float(1.0),
         // The identity LUT.
