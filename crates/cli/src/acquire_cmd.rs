@@ -95,6 +95,17 @@ pub struct AcquireArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
+    /// Record the session's USB3 Vision traffic in this pcap file (link
+    /// type 220, as Linux usbmon; Wireshark decodes it).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+}
+
+impl AcquireArgs {
+    /// The `--pcap` file, if any.
+    pub fn pcap(&self) -> Option<&std::path::Path> {
+        self.pcap.as_deref()
+    }
 }
 
 /// `mvcam stats`.
@@ -217,9 +228,9 @@ fn progress(count: u64) -> ProgressBar {
 /// Prints the statistics; `host_cpu` is the CPU time (user + system, all
 /// threads) this process spent during the acquisition, which includes an
 /// in-process virtual camera's own work.
-fn print_statistics(s: &Statistics, host_cpu: Option<f64>, json: bool) -> CliResult {
-    let elapsed = s.elapsed.as_secs_f64();
-    let cpu_fraction = host_cpu.filter(|_| elapsed > 0.0).map(|c| c / elapsed);
+/// `wall` is the wall time over which `host_cpu` was measured.
+fn print_statistics(s: &Statistics, host_cpu: Option<f64>, wall: f64, json: bool) -> CliResult {
+    let cpu_fraction = host_cpu.filter(|_| wall > 0.0).map(|c| c / wall);
     if json {
         let mut j = s.to_json();
         j["host_cpu_s"] = host_cpu.into();
@@ -275,6 +286,7 @@ pub fn acquire(session: &Session, args: &AcquireArgs) -> CliResult {
     let open = session.open(None)?;
     open.set_all(&args.set)?;
     let cpu_start = mvcam::bench::process_cpu_seconds();
+    let wall_start = std::time::Instant::now();
     let stream = open.camera.start_stream(&StreamOptions {
         mode,
         buffers: args.buffers,
@@ -311,6 +323,7 @@ pub fn acquire(session: &Session, args: &AcquireArgs) -> CliResult {
     let host_cpu = cpu_start
         .zip(mvcam::bench::process_cpu_seconds())
         .map(|(a, b)| b - a);
+    let wall = wall_start.elapsed().as_secs_f64();
     let stopped = stream.stop();
     let written = writers.map(Writers::finish);
     open.persist()?;
@@ -334,7 +347,7 @@ pub fn acquire(session: &Session, args: &AcquireArgs) -> CliResult {
             );
         }
     }
-    print_statistics(&stats, host_cpu, args.json)
+    print_statistics(&stats, host_cpu, wall, args.json)
 }
 
 /// `mvcam stats`: streams and prints the statistics once a second.

@@ -94,6 +94,12 @@ impl Session {
         })
     }
 
+    /// Passes the link of every camera opened from now on through
+    /// `wrapper` (the `--pcap` recorder).
+    pub fn set_link_wrapper(&mut self, wrapper: mvcam::LinkWrapper) {
+        self.system.set_link_wrapper(wrapper);
+    }
+
     /// The SDK system.
     pub fn system(&self) -> &System {
         &self.system

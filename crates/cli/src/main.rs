@@ -13,6 +13,7 @@ mod error;
 mod ffc_cmd;
 mod genapi_cmd;
 mod output;
+mod pcap;
 mod synthetic;
 
 use device::{DeviceArgs, Session};
@@ -103,7 +104,26 @@ fn run(cli: Cli) -> AnyResult {
         Command::Get(a) => on_camera(&|s| camera_cmd::get(s, &a)),
         Command::Set(a) => on_camera(&|s| camera_cmd::set(s, &a)),
         Command::Exec(a) => on_camera(&|s| camera_cmd::exec(s, &a)),
-        Command::Acquire(a) => on_camera(&|s| acquire_cmd::acquire(s, &a)),
+        Command::Acquire(a) => {
+            let mut session = Session::new(&device)?;
+            let capture = match a.pcap() {
+                Some(path) => {
+                    let c = pcap::Capture::create(path)
+                        .map_err(|e| format!("--pcap {}: {e}", path.display()))?;
+                    let wrap = c.clone();
+                    session.set_link_wrapper(std::sync::Arc::new(move |l| wrap.wrap(l)));
+                    Some((c, path))
+                }
+                None => None,
+            };
+            acquire_cmd::acquire(&session, &a)?;
+            drop(session);
+            if let Some((c, path)) = capture {
+                c.finish()
+                    .map_err(|e| format!("--pcap {}: {e}", path.display()))?;
+            }
+            Ok(())
+        }
         Command::Stats(a) => on_camera(&|s| acquire_cmd::stats(s, &a)),
         Command::Config(c) => on_camera(&|s| camera_cmd::config(s, &c)),
         Command::Userset(c) => on_camera(&|s| camera_cmd::userset(s, &c)),

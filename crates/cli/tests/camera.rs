@@ -373,3 +373,51 @@ fn bad_input_is_one_line_and_changes_nothing() {
         serde_json::json!({"Width": 640, "Height": 2048, "PixelFormat": "Mono8"})
     );
 }
+
+#[test]
+fn acquire_records_the_session_as_a_pcap_wireshark_reads() {
+    let m = Mvcam::new("pcap");
+    let file = m.state.path().join("session.pcap");
+    let file_arg = file.to_str().unwrap();
+    m.ok(&[
+        "acquire",
+        "-n",
+        "3",
+        "--set",
+        "Width=256",
+        "--set",
+        "Height=8",
+        "--set",
+        "PixelFormat=Mono8",
+        "--pcap",
+        file_arg,
+    ]);
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert_eq!(&bytes[20..24], &220u32.to_le_bytes(), "link type 220");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("U3VC") && text.contains("U3VL") && text.contains("U3VT"));
+    match std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let listing = String::from_utf8_lossy(&out.stdout);
+            let leaders = listing
+                .lines()
+                .filter(|l| l.contains("Stream Leader"))
+                .count();
+            let trailers = listing
+                .lines()
+                .filter(|l| l.contains("Stream Trailer"))
+                .count();
+            assert!(
+                leaders >= 3 && trailers >= 3,
+                "{leaders} leaders, {trailers} trailers"
+            );
+            assert!(listing.contains("READMEM_CMD") && listing.contains("WRITEMEM_CMD"));
+        }
+        _ => println!("SKIPPED the Wireshark check: tshark is not installed"),
+    }
+}

@@ -60,7 +60,7 @@ pub use events::Event;
 pub use feature::{FeatureFilter, FeatureInfo, FeatureKind, Level, Value};
 pub use frame::{Frame, FrameInfo, Recorder};
 pub use stream::{AcquisitionMode, CallbackStream, QueuePolicy, Statistics, Stream, StreamOptions};
-pub use system::{Access, DeviceInfo, Discovery, System, SystemOptions, Transport};
+pub use system::{Access, DeviceInfo, Discovery, LinkWrapper, System, SystemOptions, Transport};
 
 /// The virtual camera models and clock modes, for [`SystemOptions`].
 pub use ::camera::{ClockMode, Model};

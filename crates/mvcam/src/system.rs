@@ -227,7 +227,13 @@ pub struct System {
     /// Identities of USB/IP devices seen, by address, for listing them
     /// while another host holds them.
     known: Mutex<HashMap<String, Identity>>,
+    /// Wraps every link a camera is opened over (e.g. a capture).
+    link_wrapper: Option<LinkWrapper>,
 }
+
+/// A function the [`System`] passes every link through before opening a
+/// camera on it: a recorder of the USB traffic, a fault injector.
+pub type LinkWrapper = Arc<dyn Fn(Arc<dyn UsbLink>) -> Arc<dyn UsbLink> + Send + Sync>;
 
 impl std::fmt::Debug for System {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -421,7 +427,21 @@ impl System {
             options,
             virtuals: Mutex::new(virtuals),
             known: Mutex::new(HashMap::new()),
+            link_wrapper: None,
         })
+    }
+
+    /// Passes the link of every camera opened from now on through
+    /// `wrapper` (for example to record the USB3 Vision traffic).
+    pub fn set_link_wrapper(&mut self, wrapper: LinkWrapper) {
+        self.link_wrapper = Some(wrapper);
+    }
+
+    fn wrap(&self, link: Arc<dyn UsbLink>) -> Arc<dyn UsbLink> {
+        match &self.link_wrapper {
+            Some(w) => w(link),
+            None => link,
+        }
     }
 
     /// A system configured from the environment ([`SystemOptions::from_env`]).
@@ -537,7 +557,7 @@ impl System {
                     camera::CameraError::InUse(_) => Error::InUse { device: fresh.id() },
                     other => Error::VirtualCamera(other.to_string()),
                 })?;
-                Camera::connect(fresh, link, Some(cam), true)
+                Camera::connect(fresh, self.wrap(link), Some(cam), true)
             }
             Transport::UsbIp { server, busid } => {
                 self.open_usbip(server, busid, Some(info.clone()))
@@ -592,7 +612,7 @@ impl System {
                 }
             }
         };
-        Camera::connect(info, link, None, false)
+        Camera::connect(info, self.wrap(link), None, false)
     }
 }
 
