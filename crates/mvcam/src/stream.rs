@@ -250,7 +250,17 @@ impl Camera {
             AcquisitionMode::SingleFrame => ("SingleFrame", None),
             AcquisitionMode::MultiFrame(n) => ("MultiFrame", Some(n)),
         };
-        self.set("AcquisitionMode", Value::Enumeration(mode.into()))?;
+        // A camera still finishing the frame of an acquisition just
+        // stopped keeps its acquisition settings locked for a moment.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            match self.set("AcquisitionMode", Value::Enumeration(mode.into())) {
+                Err(Error::NotWritable { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                r => break r?,
+            }
+        }
         if let Some(n) = count {
             self.set("AcquisitionFrameCount", i64::from(n))?;
         }
