@@ -27,8 +27,8 @@
 //! | [`stream`] | [`Stream`]: buffer pool, acquisition modes, queue policies, callbacks, statistics |
 //! | [`frame`] | [`Frame`]: metadata, chunk data, conversion, saving, [`Recorder`] |
 //! | [`events`] | device and SDK [`Event`]s |
-//! | [`emulate`] | serving virtual cameras over USB/IP |
-//! | [`bench`] | stream throughput measurement |
+//! | [`emulate`](mod@emulate) | serving virtual cameras over USB/IP |
+//! | [`bench`](mod@bench) | stream throughput measurement |
 //! | [`usb`] | USB3 Vision cameras on the USB bus |
 //!
 //! # Exclusive access and disconnects
