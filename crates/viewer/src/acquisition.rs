@@ -101,7 +101,7 @@ impl Acquisition {
             mode: mode.acquisition_mode(),
             ..StreamOptions::default()
         };
-        let stream = start_stream(camera, &options)?;
+        let stream = camera.start_stream(&options)?;
         let s = shared.clone();
         let stream = stream.on_frame(move |frame| {
             if s.save_left
@@ -223,24 +223,6 @@ impl Acquisition {
 impl Drop for Acquisition {
     fn drop(&mut self) {
         let _ = self.shutdown();
-    }
-}
-
-/// Starts a stream; right after a stop the camera may still report its
-/// acquisition features locked for a moment, so a refusal of that kind
-/// is retried a few times.
-fn start_stream(camera: &Camera, options: &StreamOptions) -> Result<mvcam::Stream, ViewerError> {
-    const TRIES: u32 = 5;
-    let mut tries = 0;
-    loop {
-        match camera.start_stream(options) {
-            Ok(s) => return Ok(s),
-            Err(mvcam::Error::NotWritable { .. }) if tries + 1 < TRIES => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 

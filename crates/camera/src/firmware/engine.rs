@@ -19,7 +19,7 @@ use crate::features::Value;
 use crate::isp::{Isp, IspSettings, RawWindow};
 use crate::lines::{LineId, Signal};
 use crate::scene::Scene;
-use crate::schedule::{Level, ScheduleEvent, TriggerSelector, TriggerSource};
+use crate::schedule::{Level, ScheduleEvent, TriggerActivation, TriggerSelector, TriggerSource};
 use crate::sensor::Exposure;
 use crate::test_image::{self, TestImage};
 
@@ -296,12 +296,11 @@ impl Core {
         rising: bool,
         t: u64,
     ) -> bool {
-        let frame_trigger = st.int_at("TriggerMode", 0) == 1
-            && st.int_at("TriggerSource", 0) == trigger_source_value(source);
-        if st.int("ExposureMode") != 1 || !frame_trigger {
+        let frame_trigger = st.trigger_config(0);
+        if st.int("ExposureMode") != 1 || !frame_trigger.enabled || frame_trigger.source != source {
             return false;
         }
-        let activation_rising = st.int_at("TriggerActivation", 0) == 0;
+        let activation_rising = frame_trigger.activation == TriggerActivation::RisingEdge;
         if rising == activation_rising {
             st.width_start = Some(t);
         } else if let Some(start) = st.width_start.take() {
@@ -590,16 +589,6 @@ impl Core {
             let config = st.schedule_config(self);
             st.schedule.set_config(config);
         }
-    }
-}
-
-/// TriggerSource's register value for `source`.
-fn trigger_source_value(source: TriggerSource) -> i64 {
-    match source {
-        TriggerSource::Software => 0,
-        TriggerSource::Line0 => 1,
-        TriggerSource::Line1 => 2,
-        TriggerSource::Line2 => 3,
     }
 }
 

@@ -55,12 +55,11 @@ pub fn geometry(
     };
     let width_inc = lcm(phase, format_inc);
     let height_inc = phase;
-    let round_down = |v: i64, inc: i64| v - v.rem_euclid(inc);
     Geometry {
         factor_x,
         factor_y,
-        width_max: round_down(i64::from(spec.sensor.width) / factor_x, width_inc),
-        height_max: round_down(i64::from(spec.sensor.height) / factor_y, height_inc),
+        width_max: Geometry::round_down(i64::from(spec.sensor.width) / factor_x, width_inc),
+        height_max: Geometry::round_down(i64::from(spec.sensor.height) / factor_y, height_inc),
         width_inc,
         height_inc,
         offset_x_inc: phase,

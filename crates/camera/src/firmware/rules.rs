@@ -109,7 +109,9 @@ impl State {
         })
     }
 
-    fn trigger_config(&self, index: usize) -> TriggerConfig {
+    /// The trigger configuration of selector `index` (0 FrameStart, 1
+    /// AcquisitionStart).
+    pub(crate) fn trigger_config(&self, index: usize) -> TriggerConfig {
         TriggerConfig {
             enabled: self.int_at("TriggerMode", index) == 1,
             source: match self.int_at("TriggerSource", index) {
