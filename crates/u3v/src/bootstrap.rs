@@ -649,11 +649,14 @@ impl Eirm {
 /// [`StreamSizing::compute`] implements the usual host choice:
 ///
 /// * `a` = alignment (a power of two), `m` = `max_transfer` rounded down to `a`;
-/// * payload transfer size = the required payload rounded down to `a`, capped
-///   at `m`; count = required payload / size; final transfer 1 = the
-///   remainder rounded up to `a`; final transfer 2 = 0;
-/// * a payload smaller than `a` is one transfer of `a` bytes; a zero payload
-///   is all zeros;
+/// * a payload that fits in one transfer of at most `m` bytes once rounded
+///   up to `a` is that one transfer (count 1, no final transfers), so that a
+///   whole frame arrives in one host buffer, which a receiver can hand on
+///   without copying;
+/// * otherwise payload transfer size = the required payload rounded down to
+///   `a`, capped at `m`; count = required payload / size; final transfer 1
+///   = the remainder rounded up to `a`; final transfer 2 = 0;
+/// * a zero payload is all zeros;
 /// * leader and trailer buffers are the required sizes rounded up to `a`.
 ///
 /// Guarantees (tested by property tests): every size is a multiple of `a`,
@@ -706,8 +709,10 @@ impl StreamSizing {
         let a64 = u64::from(a);
         let (size, count, final1) = if required_payload == 0 {
             (0, 0, 0)
-        } else if required_payload < a64 {
-            (a, 1, 0)
+        } else if required_payload <= u64::from(m) {
+            // m is a multiple of a, so rounding up stays <= m.
+            let one = (required_payload - 1) / a64 * a64 + a64;
+            (one as u32, 1, 0)
         } else {
             let down = required_payload & !(a64 - 1);
             let size = down.min(u64::from(m)) as u32;

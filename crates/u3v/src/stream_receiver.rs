@@ -47,8 +47,10 @@
 //! run on into the next one). The queue is kept topped up across calls, so
 //! the next block's transfers are already waiting while the caller works on
 //! this one. Each payload transfer is then copied once into the caller's
-//! frame buffer: this mode trades the zero-copy of the single-transfer mode
-//! for overlap.
+//! frame buffer, except where [`StreamReceiver::receive_vec`] can hand the
+//! caller the transfer's own buffer: when the whole payload arrives in one
+//! transfer, the caller's vector and the transfer's are exchanged, and the
+//! frame costs the host no copy at all.
 //!
 //! Whenever the device leaves the expected sequence (an error, a block
 //! shorter than the negotiated transfers, a stall), the queued transfers
@@ -323,6 +325,22 @@ enum Dst {
     Scratch,
 }
 
+/// The caller's frame buffer: a slice to fill, or a vector that may instead
+/// be exchanged with the transfer buffer that holds the whole payload.
+enum FrameBuf<'a> {
+    Slice(&'a mut [u8]),
+    Vec(&'a mut Vec<u8>),
+}
+
+impl FrameBuf<'_> {
+    fn bytes(&mut self) -> &mut [u8] {
+        match self {
+            FrameBuf::Slice(s) => s,
+            FrameBuf::Vec(v) => v.as_mut_slice(),
+        }
+    }
+}
+
 impl StreamReceiver {
     /// A receiver on `endpoint` of `link`; call [`configure`](Self::configure)
     /// before receiving.
@@ -517,6 +535,31 @@ impl StreamReceiver {
         frame_buf: &mut [u8],
         timeout: Duration,
     ) -> Result<FrameInfo, StreamError> {
+        self.receive_with(FrameBuf::Slice(frame_buf), timeout)
+    }
+
+    /// Receives one block like [`receive`](Self::receive), into `frame`
+    /// (its length is the room), without copying the payload when it can:
+    /// with transfers in flight and the whole payload in one transfer (as
+    /// [`StreamSizing::compute`] arranges when the payload fits in
+    /// `max_transfer`), `frame` is exchanged with that transfer's buffer,
+    /// which holds the payload at its start, and the caller's old buffer
+    /// is queued for a later transfer. `frame`'s length is then the
+    /// transfer size, at least the valid payload size. Otherwise the
+    /// payload is copied into `frame` as `receive` does.
+    pub fn receive_vec(
+        &self,
+        frame: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> Result<FrameInfo, StreamError> {
+        self.receive_with(FrameBuf::Vec(frame), timeout)
+    }
+
+    fn receive_with(
+        &self,
+        mut frame: FrameBuf<'_>,
+        timeout: Duration,
+    ) -> Result<FrameInfo, StreamError> {
         let deadline = Instant::now() + timeout;
         let mut guard = self.lock();
         let st = &mut *guard;
@@ -527,9 +570,9 @@ impl StreamReceiver {
         let queued = st.in_flight > 1 && !st.plan.is_empty();
         let mut in_step = true;
         let r = if queued {
-            self.receive_queued(st, frame_buf, deadline, &mut started, &mut in_step)
+            self.receive_queued(st, &mut frame, deadline, &mut started, &mut in_step)
         } else {
-            self.receive_inner(st, &sizing, frame_buf, deadline, &mut started)
+            self.receive_inner(st, &sizing, frame.bytes(), deadline, &mut started)
         };
         match &r {
             Ok(info) => {
@@ -699,8 +742,22 @@ impl StreamReceiver {
                 st.cursor = 0;
                 return Ok(());
             };
-            let buf = match st.free.iter().position(|b| b.len() == size) {
-                Some(i) => st.free.swap_remove(i),
+            // The smallest free buffer that holds the transfer: leaders
+            // and trailers keep to small buffers, payload to large ones.
+            let fit = st
+                .free
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.capacity() >= size)
+                .min_by_key(|(_, b)| b.capacity())
+                .map(|(i, _)| i);
+            let buf = match fit {
+                Some(i) => {
+                    let mut b = st.free.swap_remove(i);
+                    // Within the capacity: no reallocation.
+                    b.resize(size, 0);
+                    b
+                }
                 None => vec![0; size],
             };
             self.link
@@ -749,7 +806,7 @@ impl StreamReceiver {
     fn receive_queued(
         &self,
         st: &mut State,
-        frame_buf: &mut [u8],
+        frame: &mut FrameBuf<'_>,
         deadline: Instant,
         started: &mut bool,
         in_step: &mut bool,
@@ -831,18 +888,23 @@ impl StreamReceiver {
                 }
                 _ => {}
             }
-            let room = frame_buf.len().saturating_sub(received);
-            if d.n > room {
+            let available = frame.bytes().len();
+            if d.n > available.saturating_sub(received) {
                 Self::recycle(st, d.buf);
                 return Err(StreamError::BufferTooSmall {
                     block_id,
-                    available: frame_buf.len(),
+                    available,
                 });
             }
-            frame_buf[received..received + d.n].copy_from_slice(&d.buf[..d.n]);
-            received += d.n;
             let short = d.n < size;
-            Self::recycle(st, d.buf);
+            let mut buf = d.buf;
+            match frame {
+                // The whole payload in one transfer: hand its buffer over.
+                FrameBuf::Vec(v) if payload_slots == 1 => std::mem::swap(*v, &mut buf),
+                _ => frame.bytes()[received..received + d.n].copy_from_slice(&buf[..d.n]),
+            }
+            received += d.n;
+            Self::recycle(st, buf);
             if short {
                 break;
             }

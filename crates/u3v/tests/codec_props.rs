@@ -354,6 +354,14 @@ proptest! {
                 prop_assert!(s.leader_size >= leader && u64::from(s.leader_size - leader) < a);
                 prop_assert!(s.trailer_size >= trailer && u64::from(s.trailer_size - trailer) < a);
                 prop_assert!(s.final_transfer1_size <= s.payload_transfer_size);
+                // A payload that fits in one transfer gets exactly one.
+                let m = u64::from(max_transfer) & !(a - 1);
+                if payload > 0 && payload.div_ceil(a).checked_mul(a).is_some_and(|r| r <= m) {
+                    prop_assert_eq!(
+                        (s.payload_transfer_count, s.final_transfer1_size, s.final_transfer2_size),
+                        (1, 0, 0)
+                    );
+                }
             }
             Err(_) => {
                 // Only impossible inputs fail.

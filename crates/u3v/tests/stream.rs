@@ -528,6 +528,84 @@ fn in_flight_transfers_stay_queued_across_frames() {
     });
 }
 
+#[test]
+fn receive_vec_hands_over_whole_frame_transfers_without_copying() {
+    bounded(|| {
+        let (w, h) = (1000u32, 70u32);
+        let len = (w * h) as usize;
+        let r = rig(config(len as u64), IN_FLIGHT);
+        // The payload fits in one transfer: one transfer carries it.
+        let sizing = r.receiver.configure(&r.channel, SIRM_AT, 1 << 20).unwrap();
+        assert_eq!(sizing.payload_transfer_count, 1);
+        assert_eq!(sizing.final_transfer1_size, 0);
+        let sender = r.sender.clone();
+        let camera = thread::spawn(move || {
+            for b in 1..=40 {
+                sender.push(mono8(b, w, h), T).unwrap();
+            }
+        });
+        let mut frame = vec![0u8; len];
+        let mut seen = std::collections::HashSet::new();
+        let mut exchanged = 0;
+        for b in 1..=40u64 {
+            let before = frame.as_ptr();
+            let info = r.receiver.receive_vec(&mut frame, T).unwrap();
+            assert_eq!(info.block_id, b);
+            assert!(frame.len() >= len);
+            assert!(frame[..len] == content(b, len)[..], "block {b} payload");
+            // After the first leader (found by resynchronisation) every
+            // frame is a transfer buffer of its own, not a copy.
+            if frame.as_ptr() != before {
+                exchanged += 1;
+            }
+            seen.insert(frame.as_ptr() as usize);
+        }
+        assert!(exchanged >= 39, "{exchanged} of 40 frames exchanged");
+        // The buffers circulate: no new allocation per frame.
+        assert!(
+            seen.len() <= IN_FLIGHT + 2,
+            "{} distinct buffers",
+            seen.len()
+        );
+        camera.join().unwrap();
+        // A transfer lost in block 41: the error, then block 42 whole.
+        r.sender.inject(Fault::DropPayloadTransfer);
+        for b in 41..=42 {
+            r.sender.push(mono8(b, w, h), T).unwrap();
+        }
+        assert!(matches!(
+            r.receiver.receive_vec(&mut frame, T),
+            Err(StreamError::PayloadSizeMismatch { block_id: 41, .. })
+        ));
+        let info = r.receiver.receive_vec(&mut frame, T).unwrap();
+        assert_eq!(info.block_id, 42);
+        assert!(frame[..len] == content(42, len)[..]);
+    });
+}
+
+#[test]
+fn receive_vec_copies_payloads_split_over_transfers() {
+    bounded(|| {
+        let (w, h) = (1000u32, 70u32);
+        let len = (w * h) as usize;
+        for n in [0, IN_FLIGHT] {
+            let r = rig(config(len as u64), n);
+            let sizing = r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
+            assert!(sizing.payload_transfer_count > 1);
+            let mut frame = vec![0u8; len];
+            let at = frame.as_ptr();
+            for b in 1..=3u64 {
+                r.sender.push(mono8(b, w, h), T).unwrap();
+                let info = r.receiver.receive_vec(&mut frame, T).unwrap();
+                assert_eq!(info.block_id, b);
+                assert_eq!(frame.as_ptr(), at, "the caller's buffer is filled in place");
+                assert_eq!(frame.len(), len);
+                assert!(frame[..] == content(b, len)[..]);
+            }
+        }
+    });
+}
+
 /// Streams blocks 1..=4 with `fault` armed before block 2; block 2 fails as
 /// `expect` says, blocks 3 and 4 arrive normally.
 fn fault_case(n: usize, fault: Fault, expect: impl Fn(&StreamError) -> bool) -> Rig {

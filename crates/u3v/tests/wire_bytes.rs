@@ -806,8 +806,23 @@ fn stream_sizing_examples() {
         (819_200, 0)
     );
     assert_eq!((s.leader_size, s.trailer_size), (1024, 1024));
-    // Small payload: below the maximum, rounded down to alignment then remainder.
+    // A payload that fits in one transfer: that transfer, rounded up.
     let s = StreamSizing::compute(1000, 52, 32, 64, 1 << 20).unwrap();
+    assert_eq!(
+        (
+            s.payload_transfer_size,
+            s.payload_transfer_count,
+            s.final_transfer1_size
+        ),
+        (1024, 1, 0)
+    );
+    let s = StreamSizing::compute(5_013_504, 52, 36, 1024, 16 << 20).unwrap();
+    assert_eq!(
+        (s.payload_transfer_size, s.payload_transfer_count),
+        (5_013_504, 1)
+    );
+    // Just too large for one transfer once rounded up: the usual split.
+    let s = StreamSizing::compute(1000, 52, 32, 64, 990).unwrap();
     assert_eq!(
         (
             s.payload_transfer_size,
