@@ -88,9 +88,9 @@ pub struct AcquireArgs {
     /// How long to wait for each frame, seconds.
     #[arg(long, default_value = "10")]
     timeout: f64,
-    /// Largest payload transfer, bytes (larger transfers cost the host
-    /// less CPU per byte).
-    #[arg(long, default_value = "4194304", value_parser = clap::value_parser!(u32).range(1024..=(64 << 20)))]
+    /// Largest payload transfer, bytes (a frame that fits in one transfer
+    /// costs the host no copy).
+    #[arg(long, default_value = "16777216", value_parser = clap::value_parser!(u32).range(1024..=(64 << 20)))]
     max_transfer: u32,
     /// Print the statistics as JSON.
     #[arg(long)]
@@ -333,7 +333,14 @@ pub fn acquire(session: &Session, args: &AcquireArgs) -> CliResult {
     if let Some(w) = written {
         w?;
     }
-    let stats = if received == count { asked } else { stopped? };
+    let stats = if received == count {
+        if let Err(e) = &stopped {
+            eprintln!("mvcam: warning: stopping the acquisition: {e}");
+        }
+        asked
+    } else {
+        stopped?
+    };
     if received < count {
         eprintln!("mvcam: warning: the acquisition ended after {received} of {count} frame(s)");
     }

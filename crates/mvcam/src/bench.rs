@@ -111,7 +111,6 @@ pub fn bench_stream(link: BenchLink, duration: Duration) -> Result<BenchReport> 
     let _ = camera.set_str("ExposureTime", "10");
     let stream = camera.start_stream(&StreamOptions {
         buffers: 16,
-        max_transfer: 4 << 20,
         ..StreamOptions::default()
     })?;
     // Warm up, then measure.

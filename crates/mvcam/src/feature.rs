@@ -210,27 +210,46 @@ pub(crate) fn kind(map: &NodeMap, name: &str) -> Result<FeatureKind, Error> {
     })
 }
 
-/// The valid range of a number feature, as text.
+/// The valid range of a number feature, as text. A bound the description
+/// leaves at the type's limit (GenApi's default for a missing `<Min>` or
+/// `<Max>`) is left out; a range without either bound is no range.
 pub(crate) fn range_text(map: &mut NodeMap, name: &str) -> Option<String> {
-    match map.interface(name).ok()? {
+    let (bounds, step) = match map.interface(name).ok()? {
         Interface::Integer => {
             let (min, max) = (map.integer_min(name).ok()?, map.integer_max(name).ok()?);
             let inc = map.integer_inc(name).unwrap_or(1);
-            Some(if inc > 1 {
-                format!("{min}..={max} (step {inc})")
-            } else {
-                format!("{min}..={max}")
-            })
+            (
+                (
+                    (min != i64::MIN).then(|| min.to_string()),
+                    (max != i64::MAX).then(|| max.to_string()),
+                ),
+                (inc > 1).then(|| inc.to_string()),
+            )
         }
         Interface::Float => {
+            // Anything this large is "unbounded", not a camera's limit.
+            const UNBOUNDED: f64 = 1e300;
             let (min, max) = (map.float_min(name).ok()?, map.float_max(name).ok()?);
-            Some(match map.float_inc(name).ok().flatten() {
-                Some(inc) => format!("{min}..={max} (step {inc})"),
-                None => format!("{min}..={max}"),
-            })
+            (
+                (
+                    (min > -UNBOUNDED).then(|| min.to_string()),
+                    (max < UNBOUNDED).then(|| max.to_string()),
+                ),
+                map.float_inc(name).ok().flatten().map(|i| i.to_string()),
+            )
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    let range = match bounds {
+        (Some(min), Some(max)) => format!("{min}..={max}"),
+        (Some(min), None) => format!("{min}.."),
+        (None, Some(max)) => format!("..={max}"),
+        (None, None) => return None,
+    };
+    Some(match step {
+        Some(s) => format!("{range} (step {s})"),
+        None => range,
+    })
 }
 
 /// The entries of an enumeration that can be chosen now.

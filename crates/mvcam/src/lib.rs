@@ -59,7 +59,10 @@ pub use error::{Error, Result};
 pub use events::Event;
 pub use feature::{FeatureFilter, FeatureInfo, FeatureKind, Level, Value};
 pub use frame::{Frame, FrameInfo, Recorder};
-pub use stream::{AcquisitionMode, CallbackStream, QueuePolicy, Statistics, Stream, StreamOptions};
+pub use stream::{
+    AcquisitionMode, CallbackStream, QueuePolicy, Statistics, Stream, StreamOptions,
+    DEFAULT_MAX_TRANSFER,
+};
 pub use system::{Access, DeviceInfo, Discovery, LinkWrapper, System, SystemOptions, Transport};
 
 /// The virtual camera models and clock modes, for [`SystemOptions`].

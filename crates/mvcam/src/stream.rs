@@ -72,6 +72,10 @@ pub enum QueuePolicy {
     NewestOnly,
 }
 
+/// The default largest payload transfer: 16 MiB, so that a whole frame of
+/// the largest format of the cameras (5 MP RGB8, 15 MB) is one transfer.
+pub const DEFAULT_MAX_TRANSFER: u32 = 16 << 20;
+
 /// How to stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
@@ -81,7 +85,9 @@ pub struct StreamOptions {
     pub buffers: usize,
     /// The queue policy (default oldest first).
     pub policy: QueuePolicy,
-    /// Largest payload transfer, bytes (default 1 MiB).
+    /// Largest payload transfer, bytes (default [`DEFAULT_MAX_TRANSFER`]).
+    /// A frame whose payload fits in one transfer reaches the pool without
+    /// being copied on the host.
     pub max_transfer: u32,
     /// Transfers kept in flight; `None` chooses: single transfers straight
     /// into the pool buffers in process, several in flight over a network
@@ -95,7 +101,7 @@ impl Default for StreamOptions {
             mode: AcquisitionMode::Continuous,
             buffers: 8,
             policy: QueuePolicy::OldestFirst,
-            max_transfer: 1 << 20,
+            max_transfer: DEFAULT_MAX_TRANSFER,
             in_flight: None,
         }
     }
@@ -384,7 +390,10 @@ impl ReceiveLoop {
             if buf.len() < self.size {
                 buf.resize(self.size, 0);
             }
-            let r = self.receiver.receive(&mut buf, POLL);
+            // The receiver may hand back a different buffer holding the
+            // frame (its transfer's), keeping this one for a later
+            // transfer: the pool's buffers and the receiver's circulate.
+            let r = self.receiver.receive_vec(&mut buf, POLL);
             let now = Instant::now();
             let pool = self.pool.clone();
             let mut st = pool.lock();
@@ -565,8 +574,19 @@ impl Stream {
             let _ = t.join();
         }
         if !self.camera.is_disconnected() {
-            let _ = self.receiver.disable(&self.camera.shared.channel);
-            let _ = self.camera.set("TLParamsLocked", 0i64);
+            // The camera must not stay locked for the next user: a failure
+            // here is the stop's failure.
+            let disabled = self
+                .receiver
+                .disable(&self.camera.shared.channel)
+                .map_err(|e| Error::Stream {
+                    device: self.camera.info().id(),
+                    reason: format!("disabling the stream channel: {e}"),
+                });
+            let unlocked = self.camera.set("TLParamsLocked", 0i64);
+            if result.is_ok() {
+                result = disabled.and(unlocked);
+            }
         }
         self.camera.shared.streaming.store(false, Ordering::SeqCst);
         if self.camera.is_disconnected() {

@@ -139,6 +139,12 @@ fn feature_listing_by_level_and_filter() {
     assert_eq!(w.category, "ImageFormatControl");
     assert_eq!(w.range.as_deref(), Some("16..=2448 (step 2)"));
     assert_eq!(w.value, Some(Value::Integer(2448)));
+    // A float with the description's own bounds, and one without any.
+    let et = cam.feature("ExposureTime").unwrap();
+    assert_eq!(et.range.as_deref(), Some("10..=1000000"));
+    let rate = cam.feature("ResultingFrameRate").unwrap();
+    assert!(matches!(rate.value, Some(Value::Float(f)) if f > 0.0));
+    assert_eq!(rate.range, None, "no range for an unbounded float");
     let exp = cam
         .features(&FeatureFilter {
             level: Level::Expert,
