@@ -591,10 +591,32 @@ impl Conn {
         );
     }
 
+    /// A buffer of `len` bytes from the pool. Only the bytes a device or
+    /// the client writes are ever sent or decoded (replies are truncated
+    /// to the device's count), so a reused buffer is not cleared first:
+    /// clearing a frame-sized buffer per transfer would cost as much as
+    /// the frame's own copy.
     fn buffer(&self, len: usize) -> Vec<u8> {
-        let mut b = lock(&self.pool).pop().unwrap_or_default();
-        b.clear();
-        b.resize(len, 0);
+        let mut b = {
+            let mut pool = lock(&self.pool);
+            // The smallest that holds `len`: frames keep to frame-sized
+            // buffers, control replies to small ones.
+            let fit = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.capacity() >= len)
+                .min_by_key(|(_, b)| b.capacity())
+                .map(|(i, _)| i);
+            match fit {
+                Some(i) => pool.swap_remove(i),
+                None => Vec::new(),
+            }
+        };
+        if b.len() >= len {
+            b.truncate(len);
+        } else {
+            b.resize(len, 0);
+        }
         b
     }
 }
