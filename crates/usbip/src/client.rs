@@ -44,6 +44,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::sockopt;
+
 use u3v::link::{InTransfer, LinkError, SetupPacket, UsbLink, ENDPOINT_IN};
 
 use crate::op::{self, ExportedDevice, OpMessage, UsbDeviceInfo};
@@ -464,11 +466,11 @@ fn read_payload(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
         }
         let want = low_water_for(buf.len() - at);
         if want != mark {
-            match set_receive_low_water(stream, want) {
+            match sockopt::set_receive_low_water(stream, want) {
                 Ok(()) => mark = want,
                 // The socket keeps its old mark: go on with one byte.
                 Err(_) if mark != 1 => {
-                    if set_receive_low_water(stream, 1).is_ok() {
+                    if sockopt::set_receive_low_water(stream, 1).is_ok() {
                         mark = 1;
                     }
                 }
@@ -483,38 +485,9 @@ fn read_payload(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
         }
     };
     if mark != 1 {
-        let _ = set_receive_low_water(stream, 1);
+        let _ = sockopt::set_receive_low_water(stream, 1);
     }
     r
-}
-
-/// Sets `SO_RCVLOWAT`.
-#[cfg(target_os = "linux")]
-fn set_receive_low_water(stream: &TcpStream, bytes: usize) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-    // SAFETY: the descriptor is an open socket owned by `stream`, and the
-    // option value is a c_int whose size is passed with it.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVLOWAT,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Elsewhere the mark stays at its default.
-#[cfg(not(target_os = "linux"))]
-fn set_receive_low_water(_stream: &TcpStream, _bytes: usize) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 enum Reply {

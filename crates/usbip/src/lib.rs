@@ -47,6 +47,7 @@ pub mod client;
 pub mod error;
 pub mod op;
 pub mod server;
+mod sockopt;
 pub mod urb;
 
 pub use error::Error;

@@ -279,6 +279,15 @@ fn accept_loop(
 fn start_connection(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_nodelay(true)?;
+    // A device on a real link sends from its own processor. On loopback,
+    // a sender held back by its congestion window sends the rest from
+    // inside the host's receive calls, as each acknowledgement frees the
+    // window: the host pays the device's transmit work. BBR (a common
+    // default) keeps the window near the tiny loopback bandwidth-delay
+    // product, so that is most of the stream; cubic's window opens on a
+    // lossless link and the server's own writes send the data. Best
+    // effort: without cubic the system's choice stays.
+    let _ = crate::sockopt::set_congestion_control(&stream, "cubic");
     let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
     lock(&shared.conns).insert(id, stream.try_clone()?);
     let shared = shared.clone();
