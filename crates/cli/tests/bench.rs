@@ -60,7 +60,8 @@ fn stream_throughput_and_host_cpu() {
     );
     // The reference: the same bytes at the same rate through a bare
     // loopback TCP socket into one reused buffer, no protocol at all —
-    // the kernel's share that any USB/IP host pays.
+    // the kernel's share that any USB/IP host pays. Its sender uses the
+    // congestion control the USB/IP server uses (cubic).
     let floor = bare_tcp_receive_cpu(mb_per_s.max(1.0), Duration::from_secs(5));
     println!(
         "bare TCP receive at {mb_per_s:.0} MB/s: {:.1} % of one core; mvcam over USB/IP costs {:.2}x that",
@@ -78,6 +79,7 @@ fn bare_tcp_receive_cpu(mb_per_s: f64, duration: Duration) -> f64 {
     let frames = (duration.as_secs_f64() / period.as_secs_f64()) as usize;
     let writer = thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
+        use_cubic(&s);
         let data = vec![0x5au8; FRAME];
         let start = Instant::now();
         for i in 0..frames {
@@ -99,6 +101,30 @@ fn bare_tcp_receive_cpu(mb_per_s: f64, duration: Duration) -> f64 {
     writer.join().expect("writer");
     cpu / wall
 }
+
+/// Sets the socket's congestion control to cubic, as the USB/IP server
+/// does for its connections.
+#[cfg(target_os = "linux")]
+fn use_cubic(s: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let name = b"cubic";
+    // SAFETY: an open socket; the value is `name`'s bytes and their length.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_ptr().cast(),
+            name.len() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        println!("(the reference keeps the system's congestion control: no cubic here)");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn use_cubic(_s: &TcpStream) {}
 
 /// CPU seconds of the calling thread (user + system), from
 /// `/proc/thread-self/stat` at 100 ticks per second.
