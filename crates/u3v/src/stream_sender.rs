@@ -133,6 +133,11 @@ pub struct Frame {
     pub chunk_layout_id: u32,
     /// The payload bytes.
     pub payload: Payload,
+    /// [`Fault::DropPayloadTransfer`] for this frame: its first payload
+    /// transfer is not sent. Unlike [`StreamSender::inject`], which hits
+    /// whichever frame is sent next, this stays with the frame however
+    /// many frames are queued before it.
+    pub drop_payload_transfer: bool,
 }
 
 impl Frame {
@@ -151,6 +156,7 @@ impl Frame {
             status: Status::SUCCESS,
             chunk_layout_id: 0,
             payload: payload.into(),
+            drop_payload_transfer: false,
         }
     }
 
@@ -584,6 +590,9 @@ impl StreamSender {
                 if g.current.is_none() {
                     if let Some(frame) = g.queue.pop_front() {
                         self.space.notify_one();
+                        if frame.drop_payload_transfer {
+                            g.faults.drop_payload = true;
+                        }
                         let limit = usize::try_from(capacity(&g.sirm))
                             .unwrap_or(usize::MAX)
                             .min(frame.payload.len());

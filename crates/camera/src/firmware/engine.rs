@@ -10,7 +10,7 @@ use pixel::format::PixelFormat;
 use pixel::geometry::{Binning, BinningMode, Decimation, PixelLayout, Roi};
 use pixel::pipeline::DemosaicMethod;
 use u3v::stream::{encode_chunk, ImageInfo, PayloadType};
-use u3v::stream_sender::{Fault, Frame};
+use u3v::stream_sender::Frame;
 
 use super::{ClockMode, Core, State};
 use crate::auto::{self, AutoMode, ExposureLimits};
@@ -498,10 +498,9 @@ impl Core {
     }
 
     /// Queues a frame on the stream endpoint.
-    fn send(&self, frame: Frame, job: &FrameJob) {
-        if job.drop_payload {
-            self.stream.inject(Fault::DropPayloadTransfer);
-        }
+    fn send(&self, mut frame: Frame, job: &FrameJob) {
+        // With the frame, not the sender: frames queued ahead keep theirs.
+        frame.drop_payload_transfer = job.drop_payload;
         // A full queue (no host reading) drops the frame, as a camera whose
         // frame buffer is full does; the host sees the block-id gap.
         let _ = self.stream.push(frame, job.push_timeout);
