@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use u3v::stream_receiver::{StreamError, StreamReceiver, DEFAULT_IN_FLIGHT};
+use u3v::stream_receiver::{Phase, StreamError, StreamReceiver, DEFAULT_IN_FLIGHT};
 use u3v::DeviceDescriptors;
 
 use crate::camera::Camera;
@@ -29,6 +29,11 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// How long a stopped stream keeps receiving what the camera still sends.
 const DRAIN: Duration = Duration::from_secs(1);
+
+/// How long the rest of a frame may take once its leader has arrived: a
+/// frame is never cut in two by the receive loop's short poll, however
+/// slow the link or busy the host.
+const BLOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many frames one acquisition captures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +284,8 @@ impl Camera {
         });
         let receiver = Arc::new(
             StreamReceiver::new(self.shared.link.clone(), DeviceDescriptors::STREAM_IN_EP)
-                .with_in_flight(in_flight),
+                .with_in_flight(in_flight)
+                .with_block_timeout(BLOCK_TIMEOUT),
         );
         receiver
             .configure(&self.shared.channel, self.shared.sirm, options.max_transfer)
@@ -422,7 +428,10 @@ impl ReceiveLoop {
                     }
                     continue;
                 }
-                Err(StreamError::Timeout { .. }) => {
+                // Nothing started: the link is quiet.
+                Err(StreamError::Timeout {
+                    phase: Phase::Leader,
+                }) => {
                     if drain_until.is_some() {
                         self.give(&mut st, buf, pooled);
                         break;

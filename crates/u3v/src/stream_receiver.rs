@@ -266,6 +266,8 @@ struct State {
     stats: ReceiverStats,
     /// Transfers to keep queued; 0 or 1: single transfers.
     in_flight: usize,
+    /// See [`StreamReceiver::with_block_timeout`].
+    block_timeout: Option<Duration>,
     /// The transfers of one block, in the device's order: (role, size).
     plan: Vec<(Slot, usize)>,
     /// Plan indices of the transfers queued on the link, oldest first.
@@ -360,6 +362,7 @@ impl StreamReceiver {
                 last_block_id: None,
                 stats: ReceiverStats::default(),
                 in_flight: 0,
+                block_timeout: None,
                 plan: Vec::new(),
                 queued: VecDeque::new(),
                 cursor: 0,
@@ -377,6 +380,16 @@ impl StreamReceiver {
             self.drop_queue(&mut st);
             st.in_flight = n.min(MAX_IN_FLIGHT);
         }
+        self
+    }
+
+    /// Lets the rest of a block take up to `t` once its leader has arrived,
+    /// even past the timeout given to [`receive`](Self::receive), which then
+    /// bounds only the wait for a leader. A caller polling with a short
+    /// timeout (to notice a stop request) thus never cuts a block in two
+    /// that a slow link or a busy host delivers a little late.
+    pub fn with_block_timeout(self, t: Duration) -> Self {
+        self.lock().block_timeout = Some(t);
         self
     }
 
@@ -655,14 +668,7 @@ impl StreamReceiver {
         };
         *started = true;
         let block_id = leader.block_id;
-        let mut lost_before = 0;
-        if let Some(prev) = st.last_block_id {
-            if block_id > prev.wrapping_add(1) && prev != u64::MAX {
-                lost_before = block_id - prev - 1;
-            }
-        }
-        st.stats.lost += lost_before;
-        st.last_block_id = Some(block_id);
+        let (lost_before, deadline) = Self::start_block(st, block_id, deadline);
 
         // 2. The payload.
         let stages = [
@@ -733,6 +739,24 @@ impl StreamReceiver {
         let r = self.finish_block(st, &leader, &tb[..n.min(tb.len())], received, lost_before);
         st.trailer_buf = tb;
         r
+    }
+
+    /// Counts the blocks missing before `block_id`, and returns that count
+    /// with the deadline for the rest of the block.
+    fn start_block(st: &mut State, block_id: u64, deadline: Instant) -> (u64, Instant) {
+        let mut lost_before = 0;
+        if let Some(prev) = st.last_block_id {
+            if block_id > prev.wrapping_add(1) && prev != u64::MAX {
+                lost_before = block_id - prev - 1;
+            }
+        }
+        st.stats.lost += lost_before;
+        st.last_block_id = Some(block_id);
+        let deadline = match st.block_timeout {
+            Some(t) => deadline.max(Instant::now() + t),
+            None => deadline,
+        };
+        (lost_before, deadline)
     }
 
     /// Queues transfers until `in_flight` are queued.
@@ -850,14 +874,7 @@ impl StreamReceiver {
         };
         *started = true;
         let block_id = leader.block_id;
-        let mut lost_before = 0;
-        if let Some(prev) = st.last_block_id {
-            if block_id > prev.wrapping_add(1) && prev != u64::MAX {
-                lost_before = block_id - prev - 1;
-            }
-        }
-        st.stats.lost += lost_before;
-        st.last_block_id = Some(block_id);
+        let (lost_before, deadline) = Self::start_block(st, block_id, deadline);
 
         // 2. The payload: every payload slot of the plan, until a short
         // transfer or an early trailer.

@@ -421,6 +421,9 @@ fn a_disabled_or_idle_stream_times_out_promptly(n: usize) {
 struct CountingLink {
     inner: Arc<MemoryLink>,
     calls: Mutex<[u64; 4]>,
+    /// Delays the second single transfer of every three (the payload of
+    /// a one-transfer block) by this much.
+    late_payload: Option<Duration>,
 }
 
 impl CountingLink {
@@ -456,6 +459,11 @@ impl UsbLink for CountingLink {
     fn bulk_in(&self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
         if endpoint == EP {
             self.count(0);
+            if let Some(d) = self.late_payload {
+                if self.calls()[0] % 3 == 2 {
+                    thread::sleep(d);
+                }
+            }
         }
         self.inner.bulk_in(endpoint, buf, timeout)
     }
@@ -484,6 +492,7 @@ fn in_flight_transfers_stay_queued_across_frames() {
         let link = Arc::new(CountingLink {
             inner: r.link.clone(),
             calls: Mutex::new([0; 4]),
+            late_payload: None,
         });
         let receiver = StreamReceiver::new(link.clone(), EP).with_in_flight(IN_FLIGHT);
         let sizing = receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
@@ -525,6 +534,72 @@ fn in_flight_transfers_stay_queued_across_frames() {
         let info = receiver.receive(&mut buf, T).unwrap();
         assert_eq!(info.block_id, 8);
         assert!(buf[..] == content(8, buf.len())[..]);
+    });
+}
+
+/// A dropped transfer marked on the frame stays with that frame, however
+/// many frames are queued: two marked frames queued together both fail.
+#[test]
+fn frames_marked_to_drop_a_transfer_each_lose_one() {
+    bounded(|| {
+        let (w, h) = (1000u32, 70u32);
+        let len = (w * h) as usize;
+        for n in [0, IN_FLIGHT] {
+            let r = rig(config(len as u64), n);
+            r.receiver.configure(&r.channel, SIRM_AT, 8192).unwrap();
+            for b in 1..=3 {
+                let mut f = mono8(b, w, h);
+                f.drop_payload_transfer = b < 3;
+                r.sender.push(f, T).unwrap();
+            }
+            let mut buf = vec![0u8; len];
+            for b in 1..=2 {
+                match recv(&r, &mut buf) {
+                    Err(StreamError::PayloadSizeMismatch { block_id, .. }) => {
+                        assert_eq!(block_id, b)
+                    }
+                    other => panic!("block {b}: {other:?}"),
+                }
+            }
+            check_frame(&r, &mut buf, 3, w, h);
+        }
+    });
+}
+
+/// A payload arriving after the receive timeout but within the block
+/// timeout completes its block; without a block timeout, the block fails.
+#[test]
+fn a_block_timeout_lets_a_late_payload_complete_its_block() {
+    bounded(|| {
+        let (w, h) = (1000u32, 70u32);
+        let len = (w * h) as usize;
+        for block_timeout in [None, Some(Duration::from_secs(2))] {
+            let r = rig(config(len as u64), 0);
+            let link = Arc::new(CountingLink {
+                inner: r.link.clone(),
+                calls: Mutex::new([0; 4]),
+                late_payload: Some(Duration::from_millis(150)),
+            });
+            let mut receiver = StreamReceiver::new(link.clone(), EP);
+            if let Some(t) = block_timeout {
+                receiver = receiver.with_block_timeout(t);
+            }
+            let sizing = receiver.configure(&r.channel, SIRM_AT, 1 << 20).unwrap();
+            assert_eq!(sizing.payload_transfer_count, 1);
+            r.sender.push(mono8(1, w, h), T).unwrap();
+            let mut buf = vec![0u8; len];
+            let poll = Duration::from_millis(50);
+            match (block_timeout, receiver.receive(&mut buf, poll)) {
+                (Some(_), Ok(info)) => {
+                    assert_eq!(info.block_id, 1);
+                    assert!(buf == content(1, len));
+                }
+                // Cut after its leader: the payload came late, so the
+                // trailer missed the receive deadline.
+                (None, Err(StreamError::Timeout { phase })) => assert_eq!(phase, Phase::Trailer),
+                (t, other) => panic!("block timeout {t:?}: {other:?}"),
+            }
+        }
     });
 }
 
