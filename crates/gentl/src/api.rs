@@ -583,6 +583,17 @@ pub unsafe extern "C" fn GCRegisterEvent(
             )));
         }
         let handle = with_core(h, |core| core.register_event(event_type))?;
+        if let (Object::Device(d), EVENT_REMOTE_DEVICE) = (registry::get(h)?, event_type) {
+            let forwarded = d
+                .core
+                .event(EVENT_REMOTE_DEVICE)
+                .ok_or_else(|| GcError::NotAvailable("the event was unregistered".into()))
+                .and_then(|q| d.forward_remote_events(q));
+            if let Err(e) = forwarded {
+                let _ = d.core.unregister_event(EVENT_REMOTE_DEVICE);
+                return Err(e);
+            }
+        }
         // SAFETY: checked for NULL.
         unsafe { put(event, "phEvent", handle as *mut c_void) }
     })
@@ -679,6 +690,21 @@ pub unsafe extern "C" fn EventGetDataInfo(
                     .map(usize::from_ne_bytes)
                     .ok_or_else(|| GcError::InvalidParameter("event data too short".into()))?;
                 InfoValue::Ptr(user)
+            }
+            // A camera event: its id as GenApi writes an `<EventID>` (hex),
+            // as a number, and its data without the event header.
+            (EVENT_REMOTE_DEVICE, EVENT_DATA_ID | EVENT_DATA_NUMID | EVENT_DATA_VALUE) => {
+                let packet = u3v::event::decode(data).map_err(|e| {
+                    GcError::InvalidParameter(format!("not a USB3 Vision event message: {e}"))
+                })?;
+                let e = packet.events().next().ok_or_else(|| {
+                    GcError::InvalidParameter("an event message without an event".into())
+                })?;
+                match cmd {
+                    EVENT_DATA_ID => InfoValue::String(format!("{:04X}", e.event_id)),
+                    EVENT_DATA_NUMID => InfoValue::U64(u64::from(e.event_id)),
+                    _ => InfoValue::Buffer(e.data.to_vec()),
+                }
             }
             (_, EVENT_DATA_VALUE) => InfoValue::Buffer(data.to_vec()),
             (t, c) => {

@@ -44,6 +44,11 @@ impl EventQueue {
         self.event_type
     }
 
+    /// Whether the event was unregistered or its module closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Adds one event's data and wakes a waiter.
     pub fn push(&self, data: Vec<u8>) {
         let mut st = self.lock();

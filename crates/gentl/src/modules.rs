@@ -478,6 +478,44 @@ impl DeviceModule {
         vec![STREAM_ID]
     }
 
+    /// Forwards the camera's events into `queue` (an `EVENT_REMOTE_DEVICE`
+    /// registration) until the queue is closed or the camera goes away.
+    /// Each event's data is the USB3 Vision event message as the camera
+    /// sent it on its event endpoint (`U3VE` prefix, GenCP header, event
+    /// id, timestamp, data), which a GenApi U3V event adapter takes as is.
+    pub fn forward_remote_events(&self, queue: Arc<EventQueue>) -> GcResult<()> {
+        let events = self.camera()?.events();
+        std::thread::Builder::new()
+            .name("gentl-remote-events".into())
+            .spawn(move || {
+                let mut request_id = 0u16;
+                loop {
+                    match events.recv_timeout(std::time::Duration::from_millis(100)) {
+                        Ok(mvcam::Event::Device {
+                            id,
+                            timestamp,
+                            data,
+                            ..
+                        }) => {
+                            request_id = request_id.wrapping_add(1).max(1);
+                            if let Some(message) =
+                                u3v_event_message(request_id, id, timestamp, &data)
+                            {
+                                queue.push(message);
+                            }
+                        }
+                        Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                    if queue.is_closed() {
+                        break;
+                    }
+                }
+            })
+            .map(|_| ())
+            .map_err(|e| GcError::Io(format!("cannot start the event thread: {e}")))
+    }
+
     fn close(&self) {
         self.core.close_all();
         *lock(&self.armed) = None;
@@ -669,4 +707,23 @@ pub(crate) fn lock_children_contains(core: &ModuleCore, device: &DeviceModule) -
     lock(&core.children).iter().any(|h| {
         matches!(registry::get(*h as *mut std::ffi::c_void), Ok(Object::Device(d)) if std::ptr::eq(d.as_ref(), device))
     })
+}
+
+/// A single-event USB3 Vision event message; `None` if the data is too
+/// large for one message.
+fn u3v_event_message(request_id: u16, id: u16, timestamp: u64, data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    u3v::event::encode(
+        u3v::Flags::NONE,
+        request_id,
+        u3v::event::EventLayout::Single,
+        &[u3v::event::EventRef {
+            event_id: id,
+            timestamp,
+            data,
+        }],
+        &mut out,
+    )
+    .ok()?;
+    Some(out)
 }

@@ -767,3 +767,99 @@ fn chunk_data_is_listed_per_buffer() {
     ok(DSStopAcquisition(ds, ACQ_STOP_FLAGS_DEFAULT));
     ok(GCCloseLib());
 }
+
+#[test]
+fn camera_events_arrive_as_remote_device_events() {
+    let _g = serial();
+    let o = open_all();
+    let ds = open_stream(o.dev);
+    let mut map = remote_map(o.remote);
+    configure(&mut map, 256, 16);
+    map.set_enumeration("EventSelector", "ExposureEnd").unwrap();
+    map.set_enumeration("EventNotification", "On").unwrap();
+    // Not on a data stream; on the device.
+    let mut event = null_mut();
+    assert_eq!(
+        unsafe { GCRegisterEvent(ds, EVENT_REMOTE_DEVICE, &mut event) },
+        GC_ERR_NOT_IMPLEMENTED
+    );
+    let mut remote_event = null_mut();
+    ok(unsafe { GCRegisterEvent(o.dev, EVENT_REMOTE_DEVICE, &mut remote_event) });
+    for _ in 0..3 {
+        let mut b = null_mut();
+        ok(unsafe { DSAllocAndAnnounceBuffer(ds, 256 * 16, null_mut(), &mut b) });
+        ok(DSQueueBuffer(ds, b));
+    }
+    ok(unsafe { GCRegisterEvent(ds, EVENT_NEW_BUFFER, &mut event) });
+    ok(DSStartAcquisition(ds, 0, 3));
+    map.execute("AcquisitionStart").unwrap();
+    for _ in 0..3 {
+        wait_buffer(event, 5000).expect("a frame");
+    }
+    // One ExposureEnd per frame, each a whole USB3 Vision event message.
+    let mut frame_ids = Vec::new();
+    for i in 0..3 {
+        let mut buf = vec![0u8; 256];
+        let mut size = buf.len();
+        ok(unsafe { EventGetData(remote_event, buf.as_mut_ptr().cast(), &mut size, 5000) });
+        let packet = u3v::event::decode(&buf[..size])
+            .unwrap_or_else(|e| panic!("event {i} is not a U3V event message: {e}"));
+        let e = packet.events().next().expect("one event");
+        assert_eq!(e.event_id, 0x9001, "ExposureEnd");
+        assert!(e.timestamp > 0);
+        let id = info_string(|t, p, s| unsafe {
+            EventGetDataInfo(
+                remote_event,
+                buf.as_ptr().cast(),
+                size,
+                EVENT_DATA_ID,
+                t,
+                p,
+                s,
+            )
+        });
+        assert_eq!(id, "9001");
+        let numid = info_u64(|t, p, s| unsafe {
+            EventGetDataInfo(
+                remote_event,
+                buf.as_ptr().cast(),
+                size,
+                EVENT_DATA_NUMID,
+                t,
+                p,
+                s,
+            )
+        });
+        assert_eq!(numid, 0x9001);
+        let mut value = vec![0u8; 64];
+        let mut value_size = value.len();
+        let mut ty = 0;
+        ok(unsafe {
+            EventGetDataInfo(
+                remote_event,
+                buf.as_ptr().cast(),
+                size,
+                EVENT_DATA_VALUE,
+                &mut ty,
+                value.as_mut_ptr().cast(),
+                &mut value_size,
+            )
+        });
+        assert_eq!(&value[..value_size], e.data);
+        frame_ids.push(e.data.to_vec());
+    }
+    // Three different frames.
+    frame_ids.dedup();
+    assert_eq!(frame_ids.len(), 3);
+    map.execute("AcquisitionStop").unwrap();
+    ok(DSStopAcquisition(ds, ACQ_STOP_FLAGS_DEFAULT));
+    // Unregistered: the handle is gone.
+    ok(GCUnregisterEvent(o.dev, EVENT_REMOTE_DEVICE));
+    let mut size = 16usize;
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        unsafe { EventGetData(remote_event, buf.as_mut_ptr().cast(), &mut size, 0) },
+        GC_ERR_INVALID_HANDLE
+    );
+    ok(GCCloseLib());
+}
