@@ -480,9 +480,10 @@ impl DeviceModule {
 
     /// Forwards the camera's events into `queue` (an `EVENT_REMOTE_DEVICE`
     /// registration) until the queue is closed or the camera goes away.
-    /// Each event's data is the USB3 Vision event message as the camera
-    /// sent it on its event endpoint (`U3VE` prefix, GenCP header, event
-    /// id, timestamp, data), which a GenApi U3V event adapter takes as is.
+    /// Each event's data is a USB3 Vision event message carrying one of
+    /// the camera's events (`U3VE` prefix, GenCP header, then the event's
+    /// id, timestamp and data as the camera sent them), the form a GenApi
+    /// U3V event adapter takes.
     pub fn forward_remote_events(&self, queue: Arc<EventQueue>) -> GcResult<()> {
         let events = self.camera()?.events();
         std::thread::Builder::new()

@@ -44,11 +44,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::sockopt;
-
 use u3v::link::{InTransfer, LinkError, SetupPacket, UsbLink, ENDPOINT_IN};
 
 use crate::op::{self, ExportedDevice, OpMessage, UsbDeviceInfo};
+use crate::sockopt;
 use crate::urb::{self, status, transfer_flags, BasicHeader, CmdSubmit, CmdUnlink, Direction};
 use crate::urb::{Message, HEADER_LEN};
 
@@ -451,9 +450,9 @@ fn low_water_for(remaining: usize) -> usize {
 /// Reads exactly `buf.len()` payload bytes. A large payload (a frame) is
 /// read with the socket's receive low-water mark raised
 /// ([`low_water_for`]), so that the kernel wakes this thread about once
-/// per megabyte rather than at every segment that arrives: waking and
-/// switching threads costs the host about as much as the copy itself at
-/// hundreds of MB/s. The mark is back at 1 byte afterwards.
+/// per megabyte rather than at every segment that arrives: at hundreds of
+/// MB/s, waking and switching threads is, after the copy itself, the
+/// largest cost of receiving. The mark is back at 1 byte afterwards.
 fn read_payload(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
     if buf.len() < LOW_WATER_FROM {
         return stream.read_exact(buf);
