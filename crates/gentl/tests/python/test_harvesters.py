@@ -145,6 +145,34 @@ def test_multiframe_delivers_exactly_the_frame_count(acquirer):
         ia.stop()
 
 
+def test_camera_events_reach_the_remote_device_event_manager(acquirer):
+    """Harvesters registers EVENT_REMOTE_DEVICE through the reference
+    GenTL wrapper; ExposureEnd events arrive with the camera's event id and
+    their data (the frame id, little-endian)."""
+    ia = acquirer
+    managers = [m for m in ia._module_event_monitor_dict.values()
+                if type(m).__name__ == "EventManagerRemoteDevice"]
+    assert len(managers) == 1
+    events = managers[0]
+    nm = ia.remote_device.node_map
+    configure(nm, width=256, height=16)
+    nm.EventSelector.value = "ExposureEnd"
+    nm.EventNotification.value = "On"
+    ia.start()
+    try:
+        for _ in range(3):
+            with ia.fetch(timeout=5):
+                pass
+    finally:
+        ia.stop()
+    frame_ids = []
+    for _ in range(3):
+        events.update_event_data(2000)
+        assert events.event_id == "9001"
+        frame_ids.append(int.from_bytes(bytes(events.optional_data), "little"))
+    assert frame_ids == sorted(frame_ids) and len(set(frame_ids)) == 3, frame_ids
+
+
 def test_software_trigger_delivers_one_frame_per_trigger(acquirer):
     ia = acquirer
     nm = ia.remote_device.node_map
