@@ -1401,3 +1401,101 @@ pub unsafe extern "C" fn DSGetNumBufferParts(
         unsafe { put(count, "piNumParts", 0u32) }
     })
 }
+
+/// `DSGetBufferPartInfo`: the buffers are single-part (no parts), so every
+/// part index is out of range.
+#[no_mangle]
+pub unsafe extern "C" fn DSGetBufferPartInfo(
+    h: *mut c_void,
+    b: *mut c_void,
+    part: u32,
+    _cmd: i32,
+    _data_type: *mut i32,
+    _buffer: *mut c_void,
+    _size: *mut usize,
+) -> GcErrorCode {
+    boundary(|| {
+        let s = stream(h)?;
+        buffer_of(&s, b)?;
+        Err(GcError::InvalidIndex(u64::from(part)))
+    })
+}
+
+/// `DSGetNumFlows` (GenTL 1.6): the stream has no flows; its buffers are
+/// plain (not composite) buffers.
+#[no_mangle]
+pub unsafe extern "C" fn DSGetNumFlows(h: *mut c_void, count: *mut u32) -> GcErrorCode {
+    boundary(|| {
+        stream(h)?;
+        // SAFETY: checked for NULL.
+        unsafe { put(count, "piNumFlows", 0u32) }
+    })
+}
+
+/// `DSGetFlowInfo` (GenTL 1.6): no flows, so every index is out of range.
+#[no_mangle]
+pub unsafe extern "C" fn DSGetFlowInfo(
+    h: *mut c_void,
+    flow: u32,
+    _cmd: i32,
+    _data_type: *mut i32,
+    _buffer: *mut c_void,
+    _size: *mut usize,
+) -> GcErrorCode {
+    boundary(|| {
+        stream(h)?;
+        Err(GcError::InvalidIndex(u64::from(flow)))
+    })
+}
+
+/// `DSGetNumBufferSegments` (GenTL 1.6): plain buffers have no segments.
+#[no_mangle]
+pub unsafe extern "C" fn DSGetNumBufferSegments(
+    h: *mut c_void,
+    b: *mut c_void,
+    count: *mut u32,
+) -> GcErrorCode {
+    boundary(|| {
+        let s = stream(h)?;
+        buffer_of(&s, b)?;
+        // SAFETY: checked for NULL.
+        unsafe { put(count, "piNumSegments", 0u32) }
+    })
+}
+
+/// `DSGetBufferSegmentInfo` (GenTL 1.6): no segments, so every index is
+/// out of range.
+#[no_mangle]
+pub unsafe extern "C" fn DSGetBufferSegmentInfo(
+    h: *mut c_void,
+    b: *mut c_void,
+    segment: u32,
+    _cmd: i32,
+    _data_type: *mut i32,
+    _buffer: *mut c_void,
+    _size: *mut usize,
+) -> GcErrorCode {
+    boundary(|| {
+        let s = stream(h)?;
+        buffer_of(&s, b)?;
+        Err(GcError::InvalidIndex(u64::from(segment)))
+    })
+}
+
+/// `DSAnnounceCompositeBuffer` (GenTL 1.6): composite buffers fill the
+/// flows of a stream, and this stream has none.
+#[no_mangle]
+pub unsafe extern "C" fn DSAnnounceCompositeBuffer(
+    h: *mut c_void,
+    _segments: usize,
+    _pointers: *mut *mut c_void,
+    _private: *mut c_void,
+    _buffer: *mut *mut c_void,
+) -> GcErrorCode {
+    boundary(|| {
+        stream(h)?;
+        Err(GcError::NotImplemented(
+            "composite buffers: this data stream has no flows (DSGetNumFlows is 0)".into(),
+        ))
+    })
+}

@@ -863,3 +863,40 @@ fn camera_events_arrive_as_remote_device_events() {
     );
     ok(GCCloseLib());
 }
+
+#[test]
+fn buffers_are_single_part_without_flows_or_segments() {
+    let _g = serial();
+    let o = open_all();
+    let ds = open_stream(o.dev);
+    let mut b = null_mut();
+    ok(unsafe { DSAllocAndAnnounceBuffer(ds, 4096, null_mut(), &mut b) });
+    let mut n = 7u32;
+    ok(unsafe { DSGetNumBufferParts(ds, b, &mut n) });
+    assert_eq!(n, 0);
+    let (mut ty, mut v, mut size) = (0i32, [0u8; 8], 8usize);
+    let part =
+        unsafe { DSGetBufferPartInfo(ds, b, 0, 0, &mut ty, v.as_mut_ptr().cast(), &mut size) };
+    assert_eq!(part, GC_ERR_INVALID_INDEX);
+    n = 7;
+    ok(unsafe { DSGetNumFlows(ds, &mut n) });
+    assert_eq!(n, 0);
+    let flow = unsafe { DSGetFlowInfo(ds, 0, 0, &mut ty, v.as_mut_ptr().cast(), &mut size) };
+    assert_eq!(flow, GC_ERR_INVALID_INDEX);
+    n = 7;
+    ok(unsafe { DSGetNumBufferSegments(ds, b, &mut n) });
+    assert_eq!(n, 0);
+    let segment =
+        unsafe { DSGetBufferSegmentInfo(ds, b, 0, 0, &mut ty, v.as_mut_ptr().cast(), &mut size) };
+    assert_eq!(segment, GC_ERR_INVALID_INDEX);
+    let mut composite = null_mut();
+    let code = unsafe { DSAnnounceCompositeBuffer(ds, 0, null_mut(), null_mut(), &mut composite) };
+    assert_eq!(code, GC_ERR_NOT_IMPLEMENTED);
+    assert!(last_text().contains("no flows"), "{}", last_text());
+    // A buffer handle of no stream is refused first.
+    assert_eq!(
+        unsafe { DSGetNumBufferSegments(ds, null_mut(), &mut n) },
+        GC_ERR_INVALID_HANDLE
+    );
+    ok(GCCloseLib());
+}
