@@ -554,3 +554,18 @@ fn raw_register_access_reaches_the_device() {
     // The manifest and SBRM are read-only.
     assert!(camera.write_registers(0x144, b"x").is_err());
 }
+
+/// Once `stop` returns, the camera takes new image-format settings at once.
+#[test]
+fn after_stop_the_image_format_is_writable_at_once() {
+    let s = system(vec![Model::Mono5MP]);
+    let cam = s.open("0").unwrap();
+    small(&cam, 512, 64);
+    for (i, format) in ["Mono12", "Mono8"].iter().cycle().take(20).enumerate() {
+        let stream = cam.start_stream(&StreamOptions::default()).unwrap();
+        stream.next_frame(T).unwrap();
+        stream.stop().unwrap();
+        cam.set_str("PixelFormat", format)
+            .unwrap_or_else(|e| panic!("round {i}: {e}"));
+    }
+}
