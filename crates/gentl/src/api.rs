@@ -1387,6 +1387,35 @@ pub unsafe extern "C" fn DSGetBufferChunkData(
     })
 }
 
+/// A per-buffer list this producer keeps empty (parts, segments): checks
+/// the handles and reports 0 entries in `count`.
+///
+/// # Safety
+/// `count`, when not NULL, must be valid for a write of a `u32`.
+unsafe fn empty_buffer_list(
+    h: *mut c_void,
+    b: *mut c_void,
+    count: *mut u32,
+    what: &str,
+) -> GcErrorCode {
+    boundary(|| {
+        let s = stream(h)?;
+        buffer_of(&s, b)?;
+        // SAFETY: checked for NULL in put; the caller's contract.
+        unsafe { put(count, what, 0u32) }
+    })
+}
+
+/// An entry of an empty per-buffer list: checks the handles, then
+/// `GC_ERR_INVALID_INDEX`.
+fn entry_of_empty_buffer_list(h: *mut c_void, b: *mut c_void, index: u32) -> GcErrorCode {
+    boundary(|| {
+        let s = stream(h)?;
+        buffer_of(&s, b)?;
+        Err(GcError::InvalidIndex(u64::from(index)))
+    })
+}
+
 /// `DSGetNumBufferParts`: single-part buffers only.
 #[no_mangle]
 pub unsafe extern "C" fn DSGetNumBufferParts(
@@ -1394,12 +1423,8 @@ pub unsafe extern "C" fn DSGetNumBufferParts(
     b: *mut c_void,
     count: *mut u32,
 ) -> GcErrorCode {
-    boundary(|| {
-        let s = stream(h)?;
-        buffer_of(&s, b)?;
-        // SAFETY: checked for NULL.
-        unsafe { put(count, "piNumParts", 0u32) }
-    })
+    // SAFETY: the caller's pointer, as the function's contract says.
+    unsafe { empty_buffer_list(h, b, count, "piNumParts") }
 }
 
 /// `DSGetBufferPartInfo`: the buffers are single-part (no parts), so every
@@ -1414,11 +1439,7 @@ pub unsafe extern "C" fn DSGetBufferPartInfo(
     _buffer: *mut c_void,
     _size: *mut usize,
 ) -> GcErrorCode {
-    boundary(|| {
-        let s = stream(h)?;
-        buffer_of(&s, b)?;
-        Err(GcError::InvalidIndex(u64::from(part)))
-    })
+    entry_of_empty_buffer_list(h, b, part)
 }
 
 /// `DSGetNumFlows` (GenTL 1.6): the stream has no flows; its buffers are
@@ -1455,12 +1476,8 @@ pub unsafe extern "C" fn DSGetNumBufferSegments(
     b: *mut c_void,
     count: *mut u32,
 ) -> GcErrorCode {
-    boundary(|| {
-        let s = stream(h)?;
-        buffer_of(&s, b)?;
-        // SAFETY: checked for NULL.
-        unsafe { put(count, "piNumSegments", 0u32) }
-    })
+    // SAFETY: the caller's pointer, as the function's contract says.
+    unsafe { empty_buffer_list(h, b, count, "piNumSegments") }
 }
 
 /// `DSGetBufferSegmentInfo` (GenTL 1.6): no segments, so every index is
@@ -1475,11 +1492,7 @@ pub unsafe extern "C" fn DSGetBufferSegmentInfo(
     _buffer: *mut c_void,
     _size: *mut usize,
 ) -> GcErrorCode {
-    boundary(|| {
-        let s = stream(h)?;
-        buffer_of(&s, b)?;
-        Err(GcError::InvalidIndex(u64::from(segment)))
-    })
+    entry_of_empty_buffer_list(h, b, segment)
 }
 
 /// `DSAnnounceCompositeBuffer` (GenTL 1.6): composite buffers fill the

@@ -4,27 +4,33 @@
 use std::io;
 use std::net::TcpStream;
 
-/// Sets `SO_RCVLOWAT`.
+/// `setsockopt` with the option value `value`.
 #[cfg(target_os = "linux")]
-pub(crate) fn set_receive_low_water(stream: &TcpStream, bytes: usize) -> io::Result<()> {
+fn set_option(stream: &TcpStream, level: i32, name: i32, value: &[u8]) -> io::Result<()> {
     use std::os::fd::AsRawFd;
-    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-    // SAFETY: the descriptor is an open socket owned by `stream`, and the
-    // option value is a c_int whose size is passed with it.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVLOWAT,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
+    let len = libc::socklen_t::try_from(value.len())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: the descriptor is an open socket owned by `stream`; the
+    // option value is `value`'s bytes, whose length is passed with them.
+    let rc =
+        unsafe { libc::setsockopt(stream.as_raw_fd(), level, name, value.as_ptr().cast(), len) };
     if rc == 0 {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Sets `SO_RCVLOWAT`.
+#[cfg(target_os = "linux")]
+pub(crate) fn set_receive_low_water(stream: &TcpStream, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    set_option(
+        stream,
+        libc::SOL_SOCKET,
+        libc::SO_RCVLOWAT,
+        &value.to_ne_bytes(),
+    )
 }
 
 /// Elsewhere the mark stays at its default.
@@ -37,25 +43,12 @@ pub(crate) fn set_receive_low_water(_stream: &TcpStream, _bytes: usize) -> io::R
 /// `cubic`.
 #[cfg(target_os = "linux")]
 pub(crate) fn set_congestion_control(stream: &TcpStream, name: &str) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let len = libc::socklen_t::try_from(name.len())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: the descriptor is an open socket owned by `stream`; the
-    // option value is `name`'s bytes, whose length is passed with them.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_CONGESTION,
-            name.as_ptr().cast(),
-            len,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    set_option(
+        stream,
+        libc::IPPROTO_TCP,
+        libc::TCP_CONGESTION,
+        name.as_bytes(),
+    )
 }
 
 /// Elsewhere the system's choice stays.
