@@ -740,31 +740,28 @@ fn decode_defects(bytes: &[u8], spec: &crate::model::ModelSpec) -> Result<Defect
     Ok(DefectList::from_points(points))
 }
 
+impl Core {
+    /// The name of feature `id` of the table.
+    fn name_of(&self, id: usize) -> Option<&'static str> {
+        self.table.defs().get(id).map(|d| d.name)
+    }
+}
+
 impl Backend for Core {
     fn get(&self, id: usize, index: usize) -> Result<Value, Status> {
-        let name = self
-            .table
-            .defs()
-            .get(id)
-            .ok_or(Status::INVALID_ADDRESS)?
-            .name;
+        let name = self.name_of(id).ok_or(Status::INVALID_ADDRESS)?;
         let st = self.lock();
         self.get_in(&st, name, index)
     }
 
     fn set(&self, id: usize, index: usize, value: Value) -> Result<(), Status> {
-        let name = self
-            .table
-            .defs()
-            .get(id)
-            .ok_or(Status::INVALID_ADDRESS)?
-            .name;
+        let name = self.name_of(id).ok_or(Status::INVALID_ADDRESS)?;
         let mut st = self.lock();
         self.set_in(&mut st, name, index, value)
     }
 
     fn limits(&self, id: usize, index: usize) -> (f64, f64, i64) {
-        let Some(name) = self.table.defs().get(id).map(|d| d.name) else {
+        let Some(name) = self.name_of(id) else {
             return (0.0, 0.0, 1);
         };
         let st = self.lock();
@@ -772,7 +769,7 @@ impl Backend for Core {
     }
 
     fn available(&self, id: usize, index: usize) -> bool {
-        let Some(name) = self.table.defs().get(id).map(|d| d.name) else {
+        let Some(name) = self.name_of(id) else {
             return false;
         };
         let st = self.lock();
@@ -780,7 +777,7 @@ impl Backend for Core {
     }
 
     fn locked(&self, id: usize, index: usize) -> bool {
-        let Some(name) = self.table.defs().get(id).map(|d| d.name) else {
+        let Some(name) = self.name_of(id) else {
             return true;
         };
         let st = self.lock();
@@ -788,7 +785,7 @@ impl Backend for Core {
     }
 
     fn entry_available(&self, id: usize, _index: usize, entry: &str) -> bool {
-        let Some(name) = self.table.defs().get(id).map(|d| d.name) else {
+        let Some(name) = self.name_of(id) else {
             return false;
         };
         let st = self.lock();
