@@ -302,25 +302,17 @@ pub unsafe extern "C" fn GCReadPort(
     size: *mut usize,
 ) -> GcErrorCode {
     boundary(|| {
-        if buffer.is_null() {
-            return Err(GcError::null("pBuffer"));
-        }
-        if size.is_null() {
-            return Err(GcError::null("piSize"));
-        }
-        // SAFETY: not NULL (checked).
-        let len = unsafe { size.read_unaligned() };
-        // SAFETY: the caller gives `len` writable bytes at `buffer`.
-        let buf = unsafe { std::slice::from_raw_parts_mut(buffer.cast::<u8>(), len) };
-        let r = match port(h)? {
-            PortTarget::Local(desc, m, _) => desc.read(m.as_ref(), address, buf),
-            PortTarget::Remote(d) => d.remote_read(address, buf),
+        let read = |len| {
+            // SAFETY: the caller gives `len` writable bytes at `buffer`
+            // (not NULL: checked in port_access first).
+            let buf = unsafe { std::slice::from_raw_parts_mut(buffer.cast::<u8>(), len) };
+            match port(h)? {
+                PortTarget::Local(desc, m, _) => desc.read(m.as_ref(), address, buf),
+                PortTarget::Remote(d) => d.remote_read(address, buf),
+            }
         };
-        if r.is_err() {
-            // SAFETY: not NULL (checked).
-            unsafe { size.write_unaligned(0) };
-        }
-        r
+        // SAFETY: the caller's size pointer, checked in port_access.
+        unsafe { port_access(buffer.is_null(), size, read) }
     })
 }
 
@@ -333,26 +325,46 @@ pub unsafe extern "C" fn GCWritePort(
     size: *mut usize,
 ) -> GcErrorCode {
     boundary(|| {
-        if buffer.is_null() {
-            return Err(GcError::null("pBuffer"));
-        }
-        if size.is_null() {
-            return Err(GcError::null("piSize"));
-        }
-        // SAFETY: not NULL (checked).
-        let len = unsafe { size.read_unaligned() };
-        // SAFETY: the caller gives `len` readable bytes at `buffer`.
-        let data = unsafe { std::slice::from_raw_parts(buffer.cast::<u8>(), len) };
-        let r = match port(h)? {
-            PortTarget::Local(desc, m, _) => desc.write(m.as_ref(), address, data),
-            PortTarget::Remote(d) => d.remote_write(address, data),
+        let write = |len| {
+            // SAFETY: the caller gives `len` readable bytes at `buffer`
+            // (not NULL: checked in port_access first).
+            let data = unsafe { std::slice::from_raw_parts(buffer.cast::<u8>(), len) };
+            match port(h)? {
+                PortTarget::Local(desc, m, _) => desc.write(m.as_ref(), address, data),
+                PortTarget::Remote(d) => d.remote_write(address, data),
+            }
         };
-        if r.is_err() {
-            // SAFETY: not NULL (checked).
-            unsafe { size.write_unaligned(0) };
-        }
-        r
+        // SAFETY: the caller's size pointer, checked in port_access.
+        unsafe { port_access(buffer.is_null(), size, write) }
     })
+}
+
+/// What `GCReadPort` and `GCWritePort` share: the buffer and size
+/// pointers are checked, `access` gets the length `*size` gives, and a
+/// failed access reports 0 bytes done.
+///
+/// # Safety
+/// `size`, when not NULL, must be valid for a read and a write of a
+/// `usize`.
+unsafe fn port_access(
+    buffer_is_null: bool,
+    size: *mut usize,
+    access: impl FnOnce(usize) -> GcResult<()>,
+) -> GcResult<()> {
+    if buffer_is_null {
+        return Err(GcError::null("pBuffer"));
+    }
+    if size.is_null() {
+        return Err(GcError::null("piSize"));
+    }
+    // SAFETY: not NULL (checked); the caller's contract.
+    let len = unsafe { size.read_unaligned() };
+    let r = access(len);
+    if r.is_err() {
+        // SAFETY: as above.
+        unsafe { size.write_unaligned(0) };
+    }
+    r
 }
 
 unsafe fn stacked(
