@@ -85,7 +85,13 @@ fn usbip_devices_are_listed_opened_exclusively_and_stream() {
     }
     let st = stream.stop().unwrap();
     assert_eq!(
-        (n, st.images_received, st.frames_lost, st.error_images, st.underruns),
+        (
+            n,
+            st.images_received,
+            st.frames_lost,
+            st.error_images,
+            st.underruns
+        ),
         (20, 20, 0, 0, 0),
         "{st:?}"
     );
