@@ -574,6 +574,12 @@ impl Schedule {
         self.phase != Phase::Idle
     }
 
+    /// Whether `AcquisitionStop` was given and the acquisition has not
+    /// ended yet: frames in flight are still completing.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping && self.phase != Phase::Idle
+    }
+
     /// Frames started since the last [`start`](Self::start).
     pub fn frames_started(&self) -> u64 {
         self.frames_started

@@ -593,6 +593,35 @@ fn wall_time_frames_come_at_the_acquisition_frame_rate() {
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
 }
 
+/// AcquisitionStop lets the frame in flight complete: the command is done
+/// (its IsDone true) only once the acquisition has ended, and the image
+/// format stays locked until then.
+#[test]
+fn acquisition_stop_is_done_once_the_frame_in_flight_is_complete() {
+    let mut h = wall(Model::Mono5MP);
+    small(&mut h, 64, 16);
+    // Long enough that the next frame is still exposing when the host,
+    // however late it is scheduled, gives the stop.
+    h.map.set_float("ExposureTime", 600_000.0).unwrap();
+    h.configure_stream();
+    h.map.execute("AcquisitionStart").unwrap();
+    assert!(h.map.is_done("AcquisitionStop").unwrap(), "no stop given");
+    let first = h.frame(T).0.block_id;
+    let stopped_at = Instant::now();
+    h.map.execute("AcquisitionStop").unwrap();
+    assert!(!h.map.is_done("AcquisitionStop").unwrap());
+    let e = h.map.set_enumeration("PixelFormat", "Mono12").unwrap_err();
+    assert!(e.to_string().contains("PixelFormat"), "{e}");
+    while !h.map.is_done("AcquisitionStop").unwrap() {
+        assert!(stopped_at.elapsed() < T, "the stop never completes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The frame that was exposing arrives, and nothing after it.
+    assert_eq!(h.frame(T).0.block_id, first + 1);
+    assert!(h.try_frame(Duration::from_millis(700)).is_err());
+    h.map.set_enumeration("PixelFormat", "Mono12").unwrap();
+}
+
 #[test]
 fn events_report_exposure_end_with_the_frame_id() {
     let mut h = Host::new(Model::Mono5MP);

@@ -279,8 +279,10 @@ impl Core {
                 }
                 Value::Bytes(out)
             }
+            // The command's IsDone: it reads back as its command value (1)
+            // while the frames in flight complete.
+            "AcquisitionStop" => int(i64::from(st.schedule.is_stopping())),
             "AcquisitionStart"
-            | "AcquisitionStop"
             | "AcquisitionAbort"
             | "TriggerSoftware"
             | "UserSetLoad"
