@@ -261,17 +261,7 @@ impl Camera {
             AcquisitionMode::SingleFrame => ("SingleFrame", None),
             AcquisitionMode::MultiFrame(n) => ("MultiFrame", Some(n)),
         };
-        // A camera still finishing the frame of an acquisition just
-        // stopped keeps its acquisition settings locked for a moment.
-        let deadline = Instant::now() + Duration::from_secs(1);
-        loop {
-            match self.set("AcquisitionMode", Value::Enumeration(mode.into())) {
-                Err(Error::NotWritable { .. }) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                r => break r?,
-            }
-        }
+        self.set("AcquisitionMode", Value::Enumeration(mode.into()))?;
         if let Some(n) = count {
             self.set("AcquisitionFrameCount", i64::from(n))?;
         }
@@ -574,9 +564,10 @@ impl Stream {
         let gone = self.camera.is_disconnected();
         let mut result = Ok(());
         if !gone {
-            if let Err(e) = self.camera.execute("AcquisitionStop") {
-                result = Err(e);
-            }
+            // AcquisitionStop is done once the frame in flight is complete
+            // (the receive thread still takes it): when stop returns, the
+            // image format is writable again.
+            result = self.camera.execute("AcquisitionStop");
         }
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {

@@ -574,4 +574,17 @@ fn after_stop_the_image_format_is_writable_at_once() {
         cam.set_str("PixelFormat", format)
             .unwrap_or_else(|e| panic!("round {i}: {e}"));
     }
+    // On wall time with a long exposure, a frame is always in flight when
+    // stop is given: stop waits for it, and the stream still receives it.
+    cam.set_str("SimulationClockMode", "WallTime").unwrap();
+    cam.set("ExposureTime", 300_000.0).unwrap();
+    for (i, format) in ["Mono12", "Mono8"].iter().enumerate() {
+        let stream = cam.start_stream(&StreamOptions::default()).unwrap();
+        stream.next_frame(T).unwrap();
+        let st = stream.stop().unwrap();
+        assert!(st.images_received >= 2, "round {i}: {st:?}");
+        assert_eq!((st.frames_lost, st.error_images), (0, 0), "{st:?}");
+        cam.set_str("PixelFormat", format)
+            .unwrap_or_else(|e| panic!("wall-time round {i}: {e}"));
+    }
 }
