@@ -370,9 +370,11 @@ impl Core {
             let now = st.clock.now_ns();
             self.process_due(&mut st, now);
             if let Some(job) = st.pending.pop_front() {
+                st.making = true;
                 drop(st);
                 let result = self.make_frame(&job, &mut isp, &mut bufs);
                 st = self.lock();
+                st.making = false;
                 if let Ok(updates) = result {
                     self.apply_auto(&mut st, updates);
                 }

@@ -99,6 +99,9 @@ pub struct State {
     pub last_events: Vec<(u64, u64)>,
     /// Frames read out and waiting to be made, with what each needs.
     pub pending: std::collections::VecDeque<engine::FrameJob>,
+    /// Whether the engine is making a frame (outside the lock) and has not
+    /// queued it on the stream yet.
+    pub making: bool,
     /// ExposureMode TriggerWidth: when the pending trigger pulse began.
     pub width_start: Option<u64>,
     /// The width of the last trigger pulse, ns.
@@ -163,6 +166,13 @@ impl State {
             .copied()
             .find(|f| i64::from(f.code()) == code)
             .unwrap_or(PixelFormat::Mono8)
+    }
+
+    /// Whether `AcquisitionStop` is still pending: the acquisition is
+    /// ending, or has ended with frames not yet queued on the stream.
+    pub fn stop_pending(&self) -> bool {
+        self.schedule.is_stopping()
+            || (!self.schedule.is_acquiring() && (self.making || !self.pending.is_empty()))
     }
 
     /// Whether the camera acquires (or the transport layer locked the
@@ -266,6 +276,7 @@ impl Core {
             latched: 0,
             last_events: vec![(0, 0); crate::features::table::EVENTS.len()],
             pending: Default::default(),
+            making: false,
             width_start: None,
             trigger_width_ns: None,
             drop_transfers: 0,

@@ -280,8 +280,8 @@ impl Core {
                 Value::Bytes(out)
             }
             // The command's IsDone: it reads back as its command value (1)
-            // while the frames in flight complete.
-            "AcquisitionStop" => int(i64::from(st.schedule.is_stopping())),
+            // until the frames in flight are complete and queued to send.
+            "AcquisitionStop" => int(i64::from(st.stop_pending())),
             "AcquisitionStart"
             | "AcquisitionAbort"
             | "TriggerSoftware"
