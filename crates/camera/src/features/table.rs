@@ -320,7 +320,7 @@ pub fn features(spec: &ModelSpec) -> Vec<FeatureDef> {
         // Acquisition.
         feat("AcquisitionMode", acq, en(&[("Continuous", 0), ("SingleFrame", 1), ("MultiFrame", 2)]), RW, Beginner, "How many frames one AcquisitionStart captures.").locked(),
         feat("AcquisitionStart", acq, Cmd, WO, Beginner, "Starts the acquisition."),
-        feat("AcquisitionStop", acq, Cmd, RW, Beginner, "Stops the acquisition after the current frame. Done (reads 0) once that frame is complete and the acquisition has ended."),
+        feat("AcquisitionStop", acq, Cmd, RW, Beginner, "Stops the acquisition after the current frame. Done (reads 0) once the acquisition has ended and that frame is queued to send."),
         feat("AcquisitionAbort", acq, Cmd, WO, Expert, "Ends the acquisition at once, dropping the current frame."),
         feat("AcquisitionFrameCount", acq, Int, RW, Beginner, "Frames captured in MultiFrame mode.").range(1.0, 255.0).locked(),
         feat("AcquisitionFrameRateEnable", acq, Bool, RW, Beginner, "Whether AcquisitionFrameRate limits the frame rate."),
