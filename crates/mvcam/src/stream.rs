@@ -597,9 +597,11 @@ impl Stream {
         result
     }
 
-    /// Stops the acquisition (AcquisitionStop), the receive thread and the
-    /// stream channel; returns the final statistics. Frames still held
-    /// stay valid.
+    /// Stops the acquisition (AcquisitionStop, waiting until the camera
+    /// has finished the frame in flight, which is still received), the
+    /// receive thread and the stream channel; returns the final
+    /// statistics. The image format is writable again when it returns.
+    /// Frames still held stay valid.
     pub fn stop(mut self) -> Result<Statistics> {
         self.shutdown()?;
         Ok(self.statistics())
